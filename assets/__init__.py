@@ -1,0 +1,1 @@
+"""Bundled default model, label maps and action descriptions (data only)."""

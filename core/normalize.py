@@ -1,0 +1,134 @@
+"""Normalisation and model input features, in an offline and an equivalent streaming form.
+
+Per body and per frame (canonical layout, camera space):
+
+1. origin: the hip centre of that frame;
+2. scale: divide by an exponential moving average (``scale_ema``) of the torso length
+   ``|shoulder_center - hip_center|`` (robust to single-frame glitches, causal);
+3. optional facing: rotate about +y so the (EMA-smoothed) left-minus-right hip vector lies
+   along +x... i.e. the body faces -z (towards the sensor);
+4. features per joint: centred/scaled/rotated position (3) and, if ``velocity``, the joint's
+   displacement since the previous frame in the same scaled/rotated frame, *not* centred, so
+   whole-body translation (walking) stays visible (3).
+
+A body that is absent (all confidence 0) in a frame gets all-zero features for that frame and
+does not update the running statistics. :func:`compute_features` (offline) and
+:class:`StreamingFeaturizer` (one frame at a time) give identical results; tests prove it.
+:class:`NormParams` lets the GUI invert positions back to camera space.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .layouts import CANONICAL
+
+HIP = CANONICAL.index("hip_center")
+SHOULDER_CENTER = CANONICAL.index("shoulder_center")
+HIP_LEFT = CANONICAL.index("hip_left")
+HIP_RIGHT = CANONICAL.index("hip_right")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    fps: float = 15.0  # the model's fixed frame rate; sources are resampled to it
+    velocity: bool = True
+    facing: bool = False
+    scale_ema: float = 0.1  # weight of the newest torso length in the running scale
+    min_torso: float = 0.05  # metres; below this the torso is treated as unknown
+
+    @property
+    def channels(self) -> int:
+        return 6 if self.velocity else 3
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FeatureConfig:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+@dataclass
+class NormParams:
+    """Per-frame transform: ``normalised = R @ (p - origin) / scale``."""
+
+    origin: np.ndarray  # (3,)
+    scale: float
+    rotation: np.ndarray  # (3, 3)
+
+    def invert(self, normalised: np.ndarray) -> np.ndarray:
+        return (normalised * self.scale) @ self.rotation + self.origin
+
+
+def _y_rotation(across: np.ndarray) -> np.ndarray:
+    """Rotation about y mapping the xz-projection of *across* onto -x (sensor convention:
+    a body facing the sensor has its left side at -x)."""
+    ang = np.arctan2(across[2], across[0])  # angle of across in the xz plane
+    target = np.pi  # -x
+    a = target - ang
+    c, s = np.cos(a), np.sin(a)
+    # rotation by angle a in the (x, z) plane
+    return np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]], dtype=np.float64)
+
+
+class StreamingFeaturizer:
+    """Causal per-body feature computation, one frame at a time."""
+
+    def __init__(self, config: FeatureConfig) -> None:
+        self.config = config
+        self.reset()
+
+    def reset(self) -> None:
+        self._scale: float | None = None
+        self._across: np.ndarray | None = None
+        self._prev: np.ndarray | None = None  # previous frame, scaled+rotated, uncentred
+
+    def push(self, joints: np.ndarray, confidence: np.ndarray) -> tuple[np.ndarray, NormParams | None]:
+        """``joints`` (V, 3) canonical, ``confidence`` (V,) -> features (V, C)."""
+        cfg = self.config
+        out = np.zeros((joints.shape[0], cfg.channels), np.float32)
+        if not np.any(confidence > 0):
+            self._prev = None
+            return out, None
+        j = joints.astype(np.float64)
+        torso = float(np.linalg.norm(j[SHOULDER_CENTER] - j[HIP]))
+        if torso >= cfg.min_torso:
+            self._scale = torso if self._scale is None else (
+                (1 - cfg.scale_ema) * self._scale + cfg.scale_ema * torso
+            )
+        scale = self._scale if self._scale is not None else 1.0
+        rot = np.eye(3)
+        if cfg.facing:
+            across = j[HIP_LEFT] - j[HIP_RIGHT]
+            self._across = across if self._across is None else (
+                (1 - cfg.scale_ema) * self._across + cfg.scale_ema * across
+            )
+            rot = _y_rotation(self._across)
+        origin = j[HIP]
+        scaled = (j @ rot.T) / scale
+        out[:, :3] = scaled - (origin @ rot.T) / scale
+        if cfg.velocity:
+            if self._prev is not None:
+                out[:, 3:] = scaled - self._prev
+            self._prev = scaled
+        return out, NormParams(origin, scale, rot)
+
+
+def compute_features(
+    joints: np.ndarray, confidence: np.ndarray, config: FeatureConfig
+) -> np.ndarray:
+    """Offline form: ``(T, V, 3)`` + ``(T, V)`` -> ``(T, V, C)`` float32 (one body)."""
+    fz = StreamingFeaturizer(config)
+    return np.stack([fz.push(joints[t], confidence[t])[0] for t in range(len(joints))])
+
+
+def sequence_features(seq, config: FeatureConfig) -> np.ndarray:
+    """``(M, T, V, C)`` features for every body slot of a canonical :class:`SkeletonSequence`."""
+    if seq.layout.name != CANONICAL.name:
+        raise ValueError(f"sequence_features needs the canonical layout, got {seq.layout.name}")
+    return np.stack(
+        [compute_features(seq.joints[:, m], seq.confidence[:, m], config) for m in range(seq.num_bodies)]
+    )

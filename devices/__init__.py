@@ -1,0 +1,1 @@
+"""skelapp.devices."""
