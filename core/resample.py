@@ -29,7 +29,9 @@ class StreamResampler:
         self._k = 0
         self._t0 = 0.0
 
-    def push(self, t: float, joints: np.ndarray, conf: np.ndarray) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    def push(
+        self, t: float, joints: np.ndarray, conf: np.ndarray
+    ) -> list[tuple[float, np.ndarray, np.ndarray]]:
         out = []
         if self._prev is None:
             self._t0, self._k = t, 1
