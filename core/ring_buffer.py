@@ -4,8 +4,9 @@ Every item is written twice (slot ``i`` and ``i + capacity`` of a ``2 * capacity
 the last ``n`` items are always one contiguous slice in time order: :meth:`RingBuffer.last`
 returns a view, never a copy. Push is O(1). One producer and one consumer may use it from two
 threads: a lock orders the writes, and :attr:`RingBuffer.total` (items ever pushed) lets the
-consumer tell what is new. A view stays valid until ``capacity - n`` further pushes; use
-``last(n, copy=True)`` to keep data longer.
+consumer tell what is new; :meth:`since` returns exactly the items after a given total (and
+how many were lost to overwriting) in one atomic step. A view stays valid until
+``capacity - n`` further pushes; use ``last(n, copy=True)`` to keep data longer.
 """
 
 from __future__ import annotations
@@ -57,6 +58,20 @@ class RingBuffer:
             end = self._total % self.capacity + self.capacity
             data, times = self._data[end - n : end], self._times[end - n : end]
             return (data.copy(), times.copy()) if copy else (data, times)
+
+    def since(self, total: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """Items pushed after the buffer's :attr:`total` was *total*, atomically (copies).
+
+        Returns ``(data, times, new_total, lost)``: the still-held new items oldest first, the
+        current total (pass it to the next call) and how many new items were already overwritten.
+        """
+        with self._lock:
+            new = self._total - total
+            if new < 0:
+                raise ValueError(f"total {total} is ahead of the buffer's {self._total}")
+            n = min(new, self.capacity)
+            end = self._total % self.capacity + self.capacity
+            return self._data[end - n : end].copy(), self._times[end - n : end].copy(), self._total, new - n
 
     def wait_for(self, total: int, timeout: float | None = None) -> bool:
         """Block until at least *total* items were ever pushed; False on timeout."""

@@ -1,0 +1,163 @@
+"""The live app: ``skelapp --replay FILE | --video FILE | --camera N | --kinect | --kinect-playback FILE``.
+
+Opens the GUI (:func:`skelapp.app.gui.launch`) when a display is available and ``--headless``
+is not given; otherwise runs headless (never importing Qt). Exit status: 0 on a clean end,
+1 when the source or model failed mid-run, 2 when the source/model/log could not be set up;
+errors are one line on stderr, and the prediction log stays complete up to the failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+
+from skelapp.core.errors import SkelappError
+
+
+class SetupError(SkelappError, RuntimeError):
+    """The requested source or model cannot be set up."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="skelapp", add_help=False,
+        description="Real-time skeleton action recognition (live app; see `skelapp --help` for subcommands).",
+    )
+    p.add_argument("-h", "--help", "--run-help", action="help", help="show this help and exit")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--replay", metavar="FILE",
+                     help="replay a skeleton file (.skeleton, .json, .txt, .csv, .skel.npz)")
+    src.add_argument("--video", metavar="FILE", help="video file through the pose estimator")
+    src.add_argument("--camera", metavar="N", type=int, help="webcam index (pose estimator, mirrored)")
+    src.add_argument("--kinect", action="store_true", help="live Azure Kinect body tracking")
+    src.add_argument("--kinect-playback", metavar="FILE", help="Azure Kinect recording (.mkv)")
+    p.add_argument("--model", metavar="FILE", help="ONNX model (default: the bundled assets/model.onnx)")
+    p.add_argument("--headless", action="store_true", help="no GUI, even when a display is available")
+    p.add_argument("--log", metavar="FILE", help="write predictions to FILE (.jsonl or .csv)")
+    p.add_argument("--fast", action="store_true", help="replay as fast as possible (no frames dropped)")
+    p.add_argument("--loop", action="store_true", help="replay: start over at the end")
+    p.add_argument("--speed", type=float, default=1.0, help="replay speed factor (default 1.0)")
+    p.add_argument("--cpu", action="store_true", help="use the CPU even when CUDA is available")
+    p.add_argument("--quiet", action="store_true", help="headless: no per-label-change output")
+    return p
+
+
+def display_available() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM", "") in ("offscreen", "minimal"):
+        return False
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _device_class(module: str, names: tuple[str, ...], what: str):
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as e:
+        raise SetupError(f"{what} is not available ({module}: {e})") from None
+    for n in names:
+        if hasattr(mod, n):
+            return getattr(mod, n)
+    raise SetupError(f"{what} is not available ({module} has none of {', '.join(names)})")
+
+
+def build_source(args: argparse.Namespace):
+    """The source the arguments ask for (not opened), or None when none was chosen."""
+    if args.replay:
+        from skelapp.devices.replay import ReplaySource
+
+        return ReplaySource(args.replay, speed=args.speed, fast=args.fast, loop=args.loop)
+    if args.video is not None or args.camera is not None:
+        cls = _device_class("skelapp.devices.webcam", ("WebcamSource",), "video/camera input")
+        if args.video is not None and not Path(args.video).is_file():
+            raise SetupError(f"{args.video}: no such file")
+        return cls(args.video if args.video is not None else args.camera, mirrored=args.camera is not None)
+    if args.kinect:
+        cls = _device_class("skelapp.devices.kinect", ("KinectSource", "AzureKinectSource"), "Kinect input")
+        return cls()
+    if args.kinect_playback:
+        if not Path(args.kinect_playback).is_file():
+            raise SetupError(f"{args.kinect_playback}: no such file")
+        cls = _device_class(
+            "skelapp.devices.kinect", ("KinectPlaybackSource", "AzureKinectPlaybackSource", "KinectSource"),
+            "Kinect playback",
+        )
+        try:
+            return cls(playback=args.kinect_playback)
+        except TypeError:
+            return cls(args.kinect_playback)
+    return None
+
+
+def load_recognizer(args: argparse.Namespace):
+    from skelapp.core.recognizer import StreamingRecognizer
+
+    return StreamingRecognizer(args.model, prefer_gpu=not args.cpu)
+
+
+def _fail(msg: str, log=None) -> int:
+    if log is not None:
+        log.write_summary({"frames": 0, "updates": 0, "dropped": 0, "error": msg})
+        log.close()
+    print(f"skelapp: error: {msg}", file=sys.stderr, flush=True)
+    return 2
+
+
+def run_headless_args(args: argparse.Namespace) -> int:
+    from skelapp.devices.replay import ReplaySource
+
+    from .headless import run_headless
+    from .pipeline import one_line_error
+    from .prediction_log import open_prediction_log
+
+    log = None
+    if args.log:
+        try:
+            log = open_prediction_log(args.log)
+        except (OSError, ValueError) as e:
+            return _fail(f"cannot write log: {one_line_error(e)}")
+    try:
+        source = build_source(args)
+        if source is None:
+            raise SetupError("no input: give --replay FILE, --video FILE, --camera N, --kinect or "
+                             "--kinect-playback FILE")
+        if isinstance(source, ReplaySource):
+            source.open()  # a bad file fails here, before anything starts
+        recognizer = load_recognizer(args)
+    except (SkelappError, ImportError, OSError, ValueError) as e:
+        return _fail(one_line_error(e), log)
+    try:
+        if log is not None:
+            log.write_start({
+                "source": source.name, "model": str(recognizer.path), "labels": recognizer.labels,
+                "provider": recognizer.provider, "model_fps": recognizer.feature_config.fps,
+            })
+        lossless = isinstance(source, ReplaySource) and args.fast
+        return run_headless(source, recognizer, log, lossless=lossless, quiet=args.quiet)
+    finally:
+        if log is not None:
+            log.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not args.headless and display_available():
+        try:
+            gui = importlib.import_module("skelapp.app.gui")
+            launch = gui.launch
+        except (ImportError, AttributeError) as e:
+            print(f"skelapp: GUI not available ({one_line(e)}); running headless", file=sys.stderr)
+        else:
+            return int(launch(args) or 0)
+    return run_headless_args(args)
+
+
+def one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

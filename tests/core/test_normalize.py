@@ -1,0 +1,109 @@
+"""Normalisation/features: hip origin, unit torso, invertible params, streaming == offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skelapp.core.conversion import to_canonical
+from skelapp.core.layouts import CANONICAL
+from skelapp.core.normalize import (
+    HIP,
+    HIP_LEFT,
+    HIP_RIGHT,
+    SHOULDER_CENTER,
+    FeatureConfig,
+    StreamingFeaturizer,
+    compute_features,
+    sequence_features,
+)
+from skelapp.core.ntu_skeleton import read_ntu_skeleton
+
+
+@pytest.fixture(scope="module")
+def real_body(ntu_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    seq = to_canonical(read_ntu_skeleton(ntu_dir / "S004C002P003R001A017.skeleton"))
+    return seq.joints[:, 0], seq.confidence[:, 0]
+
+
+def _y_rot(deg: float) -> np.ndarray:
+    a = np.deg2rad(deg)
+    return np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+
+
+def test_hip_origin_and_unit_torso_on_real_data(real_body):
+    joints, conf = real_body
+    feats = compute_features(joints, conf, FeatureConfig())
+    assert feats.shape == (len(joints), 20, 6)
+    np.testing.assert_allclose(feats[:, HIP, :3], 0, atol=1e-6)
+    torso = np.linalg.norm(feats[:, SHOULDER_CENTER, :3], axis=-1)
+    assert abs(np.median(torso) - 1) < 0.05 and (abs(torso - 1) < 0.25).all()
+
+
+def test_constant_torso_scales_to_exactly_one():
+    rng = np.random.default_rng(1)
+    base = rng.normal(0, 0.3, (20, 3))
+    base[SHOULDER_CENTER] = base[HIP] + [0, 0.5, 0]
+    joints = np.stack([base + [0.01 * t, 0, 2] for t in range(10)])
+    feats = compute_features(joints, np.ones((10, 20)), FeatureConfig())
+    np.testing.assert_allclose(np.linalg.norm(feats[:, SHOULDER_CENTER, :3], axis=-1), 1, rtol=1e-6)
+    # velocity is uncentred: whole-body translation of 0.01 m/frame at scale 0.5
+    np.testing.assert_allclose(feats[1:, :, 3], 0.02, atol=1e-6)
+    np.testing.assert_allclose(feats[0, :, 3:], 0)
+
+
+@pytest.mark.parametrize("facing", [False, True])
+def test_norm_params_invert_round_trip(real_body, facing):
+    joints, conf = real_body
+    fz = StreamingFeaturizer(FeatureConfig(facing=facing))
+    for t in range(len(joints)):
+        feats, params = fz.push(joints[t], conf[t])
+        np.testing.assert_allclose(params.invert(feats[:, :3]), joints[t], atol=1e-5)
+
+
+def test_facing_rotation_puts_left_hip_at_minus_x(real_body):
+    joints, conf = real_body
+    for deg in (0, 50, 135, -100):
+        rotated = joints[:1] @ _y_rot(deg).T
+        cfg = FeatureConfig(facing=True)
+        feats = compute_features(np.repeat(rotated, 3, 0), np.repeat(conf[:1], 3, 0), cfg)
+        across = feats[:, HIP_LEFT, :3] - feats[:, HIP_RIGHT, :3]
+        np.testing.assert_allclose(across[:, 2], 0, atol=1e-6)
+        assert (across[:, 0] < 0).all()
+        # the facing-normalised pose does not depend on where the body faced
+        unrotated = compute_features(joints[:1], conf[:1], cfg)
+        np.testing.assert_allclose(feats[0, :, :3], unrotated[0, :, :3], atol=1e-5)
+
+
+def test_streaming_equals_offline_with_gaps(real_body):
+    joints, conf = real_body
+    conf = conf.copy()
+    conf[20:25] = 0  # body lost for five frames
+    for cfg in (FeatureConfig(), FeatureConfig(facing=True, velocity=False), FeatureConfig(scale_ema=0.5)):
+        offline = compute_features(joints, conf, cfg)
+        fz = StreamingFeaturizer(cfg)
+        online = np.stack([fz.push(joints[t], conf[t])[0] for t in range(len(joints))])
+        np.testing.assert_array_equal(online, offline)
+        assert (offline[20:25] == 0).all()
+        if cfg.velocity:
+            assert (offline[25, :, 3:] == 0).all()  # velocity restarts after a gap
+        fz.reset()
+        np.testing.assert_array_equal(fz.push(joints[0], conf[0])[0], offline[0])
+
+
+def test_sequence_features_per_body(ntu_dir: Path):
+    seq = to_canonical(read_ntu_skeleton(ntu_dir / "S017C003P020R002A055.skeleton"))
+    feats = sequence_features(seq, FeatureConfig())
+    assert feats.shape == (2, seq.num_frames, 20, 6)
+    body1 = compute_features(seq.joints[:, 1], seq.confidence[:, 1], FeatureConfig())
+    np.testing.assert_array_equal(feats[1], body1)
+    with pytest.raises(ValueError, match="canonical"):
+        sequence_features(read_ntu_skeleton(ntu_dir / "S017C003P020R002A055.skeleton"), FeatureConfig())
+
+
+def test_config_dict_round_trip():
+    cfg = FeatureConfig(fps=20.0, facing=True)
+    assert FeatureConfig.from_dict({**cfg.to_dict(), "unknown": 1}) == cfg
+    assert cfg.channels == 6 and FeatureConfig(velocity=False).channels == 3
+    assert CANONICAL.joint_names[HIP] == "hip_center"

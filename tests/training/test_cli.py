@@ -1,0 +1,44 @@
+"""End to end on the tiny synthetic dataset: train, resume, export, evaluate (ONNX and checkpoint)."""
+
+from __future__ import annotations
+
+import json
+
+from skelapp.training.cli import evaluate_main, export_main, train_main
+
+SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})
+
+
+def test_train_resume_export_evaluate(tiny_ucla, tmp_path, capsys) -> None:
+    out = tmp_path / "run"
+    common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(out), "--model", SMALL,
+              "--cache-dir", str(tmp_path / "cache"), "--quiet", "--batch-size", "16",
+              "--val-fraction", "0.5"]
+    assert train_main([*common, "--epochs", "1", "--no-lst"]) == 0
+    assert train_main([*common, "--epochs", "2", "--no-lst", "--resume"]) == 0
+    hist = json.loads((out / "history.json").read_text())
+    assert [h["epoch"] for h in hist] == [1, 2]
+    capsys.readouterr()
+    onnx_path = tmp_path / "m.onnx"
+    assert export_main(["--checkpoint", str(out / "best.pt"), "--out", str(onnx_path),
+                        "--data", str(tiny_ucla), "--cache-dir", str(tmp_path / "cache")]) == 0
+    exp = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert exp["max_abs_diff_ort_vs_torch"] < 1e-4
+    assert evaluate_main(["--model", str(onnx_path), "--dataset", "nw-ucla", "--data", str(tiny_ucla),
+                          "--json", "--cache-dir", str(tmp_path / "cache"),
+                          "--out", str(tmp_path / "eval")]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert 0 <= res["top1"] <= 100 and set(res["early"]) >= {"0.1", "0.4", "1.0"}
+    assert (tmp_path / "eval" / "confusion.png").exists() and (tmp_path / "eval" / "early.png").exists()
+    assert evaluate_main(["--model", str(out / "best.pt"), "--dataset", "nw-ucla", "--data", str(tiny_ucla),
+                          "--json", "--cache-dir", str(tmp_path / "cache")]) == 0
+    res2 = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert abs(res2["top1"] - res["top1"]) < 1e-6
+
+
+def test_train_with_language_supervision(tiny_ucla, tmp_path) -> None:
+    out = tmp_path / "lst"
+    assert train_main(["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(out), "--model", SMALL,
+                       "--cache-dir", str(tmp_path / "cache"), "--quiet", "--epochs", "1",
+                       "--val-fraction", "0.5"]) == 0
+    assert json.loads((out / "result.json").read_text())["test"]["top1"] >= 0

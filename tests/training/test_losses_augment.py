@@ -1,0 +1,55 @@
+"""Losses and augmentation."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from skelapp.training.augment import AugmentConfig, augment, resample_rate
+from skelapp.training.losses import (
+    TEXT_PARTS,
+    LanguageSupervision,
+    early_prediction_loss,
+    full_clip_loss,
+)
+from torch.nn import functional as F
+
+
+def test_early_and_full_loss() -> None:
+    torch.manual_seed(0)
+    logits = torch.randn(2, 5, 3)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)
+    y = torch.tensor([0, 2])
+    ce0 = F.cross_entropy(logits[0, :3], y[0].repeat(3), reduction="none")
+    w = torch.tensor([1.0, 2.0, 3.0]) / 6
+    ce1 = F.cross_entropy(logits[1], y[1].repeat(5), reduction="none")
+    w1 = torch.arange(1, 6.0) / 15
+    expect = ((ce0 * w).sum() + (ce1 * w1).sum()) / 2
+    assert torch.allclose(early_prediction_loss(logits, mask, y), expect, atol=1e-6)
+    full = (F.cross_entropy(logits[0, 2:3], y[:1]) + F.cross_entropy(logits[1, 4:5], y[1:])) / 2
+    assert torch.allclose(full_clip_loss(logits, mask, y), full, atol=1e-6)
+
+
+def test_language_supervision_backprops() -> None:
+    text = torch.randn(4, len(TEXT_PARTS), 384)
+    lst = LanguageSupervision(16, text)
+    fmap = torch.randn(3, 16, 7, 20, requires_grad=True)
+    mask = torch.ones(3, 7, dtype=torch.bool)
+    loss = lst(fmap, mask, torch.tensor([0, 1, 3]))
+    loss.backward()
+    assert torch.isfinite(loss) and fmap.grad is not None
+
+
+def test_augment_shapes_and_rotation() -> None:
+    rng = np.random.default_rng(0)
+    j = rng.normal(size=(30, 20, 3)).astype(np.float32)
+    c = np.ones((30, 20), np.float32)
+    fast, _ = resample_rate(j, c, 1.25)
+    assert len(fast) == 24 and np.allclose(fast[0], j[0]) and np.allclose(fast[4], j[5])
+    cfg = AugmentConfig(scale=0.0, rate=0.0, crop_prob=0.0)
+    out, oc = augment(j, c, rng, cfg)
+    assert out.shape == j.shape and oc.shape == c.shape
+    # a rotation keeps the distances between joints
+    dist = np.linalg.norm(j[:, 3] - j[:, 0], axis=-1)
+    assert np.allclose(np.linalg.norm(out[:, 3] - out[:, 0], axis=-1), dist, atol=1e-5)
+    out2, _ = augment(j, c, rng, AugmentConfig(crop_prob=1.0))
+    assert 4 <= len(out2) <= 37

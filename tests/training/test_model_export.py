@@ -1,0 +1,93 @@
+"""Causal model: streaming (T=1 with states) equals offline, in torch and ONNX Runtime."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from skelapp.core.normalize import FeatureConfig
+from skelapp.training.export import (
+    export_onnx,
+    make_test_model,
+    read_metadata,
+    run_onnx_offline,
+    run_onnx_streaming,
+)
+from skelapp.training.model import CausalSTGCN, ModelConfig
+
+
+def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
+    torch.manual_seed(seed)
+    m = CausalSTGCN(ModelConfig(**kw)).eval()
+    for mod in m.modules():  # non-trivial BatchNorm statistics
+        if isinstance(mod, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d):
+            mod.running_mean.normal_()
+            mod.running_var.uniform_(0.5, 2.0)
+    return m
+
+
+def test_torch_streaming_equals_offline() -> None:
+    m = _random_model(window=16)
+    x = torch.randn(2, 40, 20, 6)
+    with torch.no_grad():
+        ref, _ = m.forward_offline(x)
+        states = m.initial_states(2)
+        outs = []
+        for t in range(x.shape[1]):
+            o, *states = m(x[:, t : t + 1], *states)
+            outs.append(o)
+        # chunks of several frames give the same result too
+        states = m.initial_states(2)
+        chunks = []
+        for a, b in ((0, 7), (7, 8), (8, 40)):
+            o, *states = m(x[:, a:b], *states)
+            chunks.append(o)
+    assert ref.shape == (2, 40, 10)
+    assert torch.allclose(torch.cat(outs, 1), ref, atol=1e-4)
+    assert torch.allclose(torch.cat(chunks, 1), ref, atol=1e-4)
+
+
+def test_causal_prefix_independent_of_future() -> None:
+    m = _random_model(1)
+    x = torch.randn(1, 30, 20, 6)
+    y = x.clone()
+    y[:, 20:] = 5.0
+    with torch.no_grad():
+        assert torch.allclose(m.forward_offline(x)[0][:, :20], m.forward_offline(y)[0][:, :20], atol=1e-5)
+
+
+def test_onnx_matches_torch(tmp_path) -> None:
+    m = _random_model(2)
+    labels = [f"c{i}" for i in range(10)]
+    path = tmp_path / "m.onnx"
+    diff = export_onnx(m, path, labels, FeatureConfig(), dataset="unit")
+    assert diff < 1e-4
+    meta = read_metadata(path)
+    assert json.loads(meta["skelapp.labels"]) == labels
+    assert meta["skelapp.layout"] == "canonical20"
+    assert meta["skelapp.min_frames"] == "1"
+    assert FeatureConfig.from_dict(json.loads(meta["skelapp.feature_config"])) == FeatureConfig()
+    shapes = json.loads(meta["skelapp.state_shapes"])
+    assert shapes == [list(s) for s in m.state_shapes()]
+
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    clip = np.random.default_rng(3).normal(size=(70, 20, 6)).astype(np.float32)
+    off = run_onnx_offline(sess, clip, shapes)
+    stream = run_onnx_streaming(sess, clip, shapes)
+    assert off.shape == (70, 10)
+    assert np.abs(off - stream).max() < 1e-4
+
+
+def test_make_test_model(tmp_path) -> None:
+    path = make_test_model(tmp_path / "t.onnx", num_classes=4)
+    meta = read_metadata(path)
+    assert len(json.loads(meta["skelapp.labels"])) == 4
+
+
+def test_label_count_mismatch(tmp_path) -> None:
+    with pytest.raises(ValueError, match="labels"):
+        export_onnx(_random_model(), tmp_path / "x.onnx", ["a"], FeatureConfig())

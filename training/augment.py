@@ -1,0 +1,59 @@
+"""Training-time augmentation of canonical joint sequences (before feature computation)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    rot_y_deg: float = 45.0  # rotation about the vertical axis: +/- this
+    rot_xz_deg: float = 10.0  # small tilt about x and z
+    scale: float = 0.1  # per-axis scale factor in 1 +/- this
+    rate: float = 0.2  # playback rate in 1 +/- this (resampling)
+    crop_prob: float = 0.5  # probability of taking a random temporal sub-window
+    crop_min: float = 0.6  # shortest sub-window, as a fraction of the clip
+    min_frames: int = 4
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def rotation(ax: float, ay: float, az: float) -> np.ndarray:
+    """Rotation matrix ``Rz @ Ry @ Rx`` (radians)."""
+    cx, sx, cy, sy, cz, sz = np.cos(ax), np.sin(ax), np.cos(ay), np.sin(ay), np.cos(az), np.sin(az)
+    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+def resample_rate(joints: np.ndarray, conf: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Linear interpolation onto the grid ``0, rate, 2 rate, ...`` (rate > 1 = faster motion)."""
+    t = np.arange(0.0, len(joints) - 1 + 1e-9, rate)
+    i0 = np.floor(t).astype(int)
+    i1 = np.minimum(i0 + 1, len(joints) - 1)
+    w = (t - i0)[:, None, None]
+    j = (1 - w) * joints[i0] + w * joints[i1]
+    c = np.minimum(conf[i0], conf[i1])
+    return j.astype(np.float32), c.astype(np.float32)
+
+
+def augment(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
+            cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Random rate, temporal crop, rotation and per-axis scale of ``(T, V, 3)`` joints."""
+    if cfg.rate > 0 and len(joints) > 2:
+        joints, conf = resample_rate(joints, conf, float(rng.uniform(1 - cfg.rate, 1 + cfg.rate)))
+    n = len(joints)
+    if n > cfg.min_frames and rng.random() < cfg.crop_prob:
+        length = int(rng.integers(max(cfg.min_frames, int(np.ceil(cfg.crop_min * n))), n + 1))
+        start = int(rng.integers(0, n - length + 1))
+        joints, conf = joints[start : start + length], conf[start : start + length]
+    d = np.deg2rad
+    r = rotation(*(rng.uniform(-1, 1, 3) * [d(cfg.rot_xz_deg), d(cfg.rot_y_deg), d(cfg.rot_xz_deg)]))
+    s = rng.uniform(1 - cfg.scale, 1 + cfg.scale, 3)
+    out = (joints @ r.T) * s
+    out[conf <= 0] = 0.0  # absent joints stay zero
+    return out.astype(np.float32), conf

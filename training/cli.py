@@ -1,0 +1,107 @@
+"""``skelapp train | evaluate | export`` entry points (argv lists, return an exit code)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .datasets import DATASETS
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="skelapp train", description="Train a causal skeleton recognizer.")
+    p.add_argument("--dataset", default="nw-ucla", choices=DATASETS)
+    p.add_argument("--data", required=True, help="dataset directory (or the shared data root)")
+    p.add_argument("--out", required=True, help="run directory (checkpoints, history, result)")
+    p.add_argument("--protocol", default=None, help="xview / xsub (default: the dataset's standard one)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--loss", choices=("early", "full"), default="early")
+    p.add_argument("--no-lst", action="store_true", help="disable language supervision")
+    p.add_argument("--lst-weight", type=float, default=0.5)
+    p.add_argument("--val-fraction", type=float, default=0.15)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    p.add_argument("--cache-dir", default="runs/cache")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--model", default="{}", help="JSON ModelConfig overrides, e.g. '{\"window\": 48}'")
+    p.add_argument("--augment", default="{}", help="JSON AugmentConfig overrides")
+    p.add_argument("--quiet", action="store_true")
+    a = p.parse_args(argv)
+    from .train import TrainConfig, train
+
+    cfg = TrainConfig(
+        dataset=a.dataset, data=a.data, out=a.out, protocol=a.protocol, epochs=a.epochs,
+        batch_size=a.batch_size, lr=a.lr, seed=a.seed, loss=a.loss, lst=not a.no_lst,
+        lst_weight=a.lst_weight, val_fraction=a.val_fraction, device=a.device, cache_dir=a.cache_dir,
+        threads=a.threads, model=json.loads(a.model), augment=json.loads(a.augment),
+    )
+    res = train(cfg, resume=a.resume, progress=not a.quiet)
+    if res:
+        print(json.dumps({"test": res["test"], "best_epoch": res["best_epoch"]}))
+    return 0
+
+
+def evaluate_main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="skelapp evaluate", description="Evaluate a model (.onnx or .pt).")
+    p.add_argument("--model", required=True, help="model.onnx or a checkpoint (.pt)")
+    p.add_argument("--dataset", default="nw-ucla", choices=DATASETS)
+    p.add_argument("--data", required=True)
+    p.add_argument("--protocol", default=None)
+    p.add_argument("--split", choices=("test", "val"), default="test")
+    p.add_argument("--cache-dir", default="runs/cache")
+    p.add_argument("--out", default=None, help="directory for confusion.png, early.png, metrics.json")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    a = p.parse_args(argv)
+    from .evaluate import evaluate
+
+    res = evaluate(a.model, a.dataset, a.data, a.protocol, a.split, a.cache_dir, a.out)
+    if a.out:
+        from pathlib import Path
+
+        (Path(a.out) / "metrics.json").write_text(json.dumps(res, indent=1))
+    if a.json:
+        print(json.dumps(res))
+    else:
+        print(f"{a.dataset} {a.split} ({res['clips']} clips): top-1 {res['top1']:.2f} %, "
+              f"params {res['params']}")
+        print("early: " + ", ".join(f"{float(k) * 100:.0f}%: {v:.1f}" for k, v in res["early"].items()))
+        for lab, acc in res["per_class"].items():
+            print(f"  {lab:<28} {acc:6.1f}")
+    return 0
+
+
+def export_main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="skelapp export", description="Export a checkpoint to ONNX.")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--out", required=True, help="output .onnx path")
+    p.add_argument("--data", default=None, help="dataset directory: check ORT vs torch on real test clips")
+    p.add_argument("--cache-dir", default="runs/cache")
+    p.add_argument("--check-clips", type=int, default=20)
+    a = p.parse_args(argv)
+    from skelapp.core.normalize import FeatureConfig
+
+    from .export import export_onnx
+    from .train import load_checkpoint
+
+    model, meta = load_checkpoint(a.checkpoint)
+    fcfg = FeatureConfig.from_dict(meta["feature_config"])
+    clips = None
+    if a.data:
+        from .datasets import load_dataset, split_indices
+
+        cs = load_dataset(meta["dataset"], a.data, a.cache_dir, fcfg, progress=False)
+        test = split_indices(cs)[1][: a.check_clips]
+        clips = [cs.features[i] for i in test]
+    diff = export_onnx(model, a.out, meta["labels"], fcfg, dataset=meta["dataset"], check_clips=clips,
+                       extra_metadata={"skelapp.train_config": json.dumps(meta.get("train_config", {}))})
+    print(json.dumps({"onnx": a.out, "max_abs_diff_ort_vs_torch": diff,
+                      "checked_on": f"{len(clips)} real test clips" if clips else "a random clip"}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(train_main())

@@ -1,0 +1,291 @@
+"""Training datasets: read, convert to canonical, resample to the model rate, cache, split.
+
+Supported: ``nw-ucla`` (cross-view: train v01+v02, test v03), ``msr-action3d`` (the 557
+CVPR'12 sequences; cross-subject: odd subjects train, even test) and ``ntu60`` (raw
+``.skeleton`` files; ``xsub`` / ``xview`` protocols). Every clip is stored as canonical joints at
+the model rate (``FeatureConfig.fps``) plus its features from
+:func:`skelapp.core.normalize.compute_features`, in one ``.npz`` per dataset and config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from skelapp.core.conversion import to_canonical
+from skelapp.core.normalize import FeatureConfig, compute_features
+from skelapp.core.resample import resample_sequence
+from skelapp.core.skeleton import SkeletonSequence
+from tqdm import tqdm
+
+from .readers import (
+    READER_VERSION,
+    read_msr_action3d,
+    read_ntu_skeleton,
+    read_nw_ucla,
+    select_main_bodies,
+)
+
+MIN_FRAMES = 4  # clips shorter than this (at the model rate) are rejected
+
+NW_UCLA_LABELS = [
+    "pick up with one hand", "pick up with two hands", "drop trash", "walk around", "sit down",
+    "stand up", "donning", "doffing", "throw", "carry",
+]  # fmt: skip
+NW_UCLA_ACTIONS = [1, 2, 3, 4, 5, 6, 8, 9, 11, 12]  # file action id of each label
+MSR_LABELS = [
+    "high arm wave", "horizontal arm wave", "hammer", "hand catch", "forward punch", "high throw",
+    "draw x", "draw tick", "draw circle", "hand clap", "two hand wave", "side boxing", "bend",
+    "forward kick", "side kick", "jogging", "tennis swing", "tennis serve", "golf swing",
+    "pick up and throw",
+]  # fmt: skip
+# NTU-60 cross-subject training subjects and cross-view training cameras (Shahroudy et al. 2016).
+NTU_XSUB_TRAIN = {1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38}
+NTU_XVIEW_TRAIN = {2, 3}
+
+DATASETS = ("nw-ucla", "msr-action3d", "ntu60")
+PROTOCOLS = {"nw-ucla": ("xview",), "msr-action3d": ("xsub",), "ntu60": ("xsub", "xview")}
+
+
+class DatasetError(ValueError):
+    """Unknown dataset, missing directory, empty split or unusable sequence."""
+
+
+@dataclass
+class ClipSet:
+    """All clips of a dataset at the model rate (lists of per-clip arrays) plus metadata."""
+
+    dataset: str
+    labels: list[str]
+    names: list[str]
+    targets: np.ndarray  # (N,) int, 0-based
+    subjects: np.ndarray  # (N,) int
+    views: np.ndarray  # (N,) int (camera / view id; 0 when unknown)
+    joints: list[np.ndarray]  # (T, V, 3) canonical, model rate
+    confidence: list[np.ndarray]  # (T, V)
+    features: list[np.ndarray]  # (T, V, C)
+    feature_config: FeatureConfig = field(default_factory=FeatureConfig)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def lengths(self) -> np.ndarray:
+        return np.array([len(j) for j in self.joints])
+
+
+def main_body(seq: SkeletonSequence) -> SkeletonSequence:
+    """Keep the body that moves most (NTU's usual denoising rank; single-body model)."""
+    return seq if seq.num_bodies == 1 else select_main_bodies(seq, 1)
+
+
+def prepare(seq: SkeletonSequence, cfg: FeatureConfig, name: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Canonical, main body, resampled to ``cfg.fps`` -> joints ``(T, V, 3)``, conf ``(T, V)``."""
+    seq = resample_sequence(main_body(to_canonical(seq)), cfg.fps)
+    if len(seq) < MIN_FRAMES:
+        raise DatasetError(f"{name or seq.source}: only {len(seq)} frames at {cfg.fps} fps (< {MIN_FRAMES})")
+    return seq.joints[:, 0], seq.confidence[:, 0]
+
+
+# ---------------------------------------------------------------- dataset scanners
+Item = tuple[str, Callable[[], SkeletonSequence], int, int, int]  # name, loader, label, subject, view
+
+
+def _scan_nw_ucla(root: Path) -> tuple[list[str], list[Item]]:
+    d = root / "all_sqe" if (root / "all_sqe").is_dir() else root
+    files = sorted(d.glob("a*_s*_e*_v*.json"))
+    if not files:
+        raise DatasetError(f"no NW-UCLA JSON files (aXX_sYY_eZZ_vWW.json) under {root}")
+    items = []
+    for f in files:
+        m = re.match(r"a(\d+)_s(\d+)_e(\d+)_v(\d+)", f.stem)
+        if not m:
+            continue
+
+        action = int(m.group(1))
+        if action not in NW_UCLA_ACTIONS:
+            raise DatasetError(f"{f}: unknown NW-UCLA action a{action:02d}")
+
+        def load(f: Path = f) -> SkeletonSequence:
+            return read_nw_ucla(f)[0]
+
+        items.append((f.stem, load, NW_UCLA_ACTIONS.index(action), int(m.group(2)), int(m.group(4))))
+    return NW_UCLA_LABELS, items
+
+
+def _scan_msr(root: Path) -> tuple[list[str], list[Item]]:
+    d = root / "real_world_coordinates" if (root / "real_world_coordinates").is_dir() else root
+    used = root / "files_used_in_cvpr12_paper.txt"
+    if not d.is_dir():
+        raise DatasetError(f"MSR Action3D directory {d} does not exist")
+    if used.exists():
+        stems = [s.strip() for s in used.read_text().split() if s.strip()]
+    else:
+        stems = sorted(p.name.replace("_skeleton3D.txt", "") for p in d.glob("a*_s*_e*_skeleton3D.txt"))
+    items = []
+    for s in stems:
+        f = d / f"{s}_skeleton3D.txt"
+        if not f.exists():
+            raise DatasetError(f"MSR Action3D file {f} listed but missing")
+        m = re.match(r"a(\d+)_s(\d+)_e(\d+)", s)
+        items.append((s, lambda f=f: read_msr_action3d(f), int(m.group(1)) - 1, int(m.group(2)), 0))
+    if not items:
+        raise DatasetError(f"no MSR Action3D files under {root}")
+    return MSR_LABELS, items
+
+
+def ntu_labels(root: Path) -> list[str]:
+    for cand in (root / "label_maps" / "nturgbd_120.txt", root.parent / "label_maps" / "nturgbd_120.txt"):
+        if cand.exists():
+            return [s.strip() for s in cand.read_text().splitlines() if s.strip()][:60]
+    return [f"A{i:03d}" for i in range(1, 61)]
+
+
+def _scan_ntu(root: Path, missing: set[str] | None = None) -> tuple[list[str], list[Item]]:
+    d = root / "ntu_rgbd_skeleton_samples" if (root / "ntu_rgbd_skeleton_samples").is_dir() else root
+    missing = missing or set()
+    items = []
+    for f in sorted(d.glob("S*C*P*R*A*.skeleton")):
+        m = re.match(r"S(\d+)C(\d+)P(\d+)R(\d+)A(\d+)", f.stem)
+        if not m or f.stem in missing or int(m.group(5)) > 60:
+            continue
+        items.append((f.stem, lambda f=f: read_ntu_skeleton(f), int(m.group(5)) - 1, int(m.group(3)),
+                      int(m.group(2))))
+    if not items:
+        raise DatasetError(f"no NTU .skeleton files (SxxxCxxxPxxxRxxxAxxx.skeleton) under {root}")
+    return ntu_labels(root), items
+
+
+def scan(dataset: str, root: str | Path, ntu_missing: set[str] | None = None) -> tuple[list[str], list[Item]]:
+    """Labels and items of *dataset* under *root* (raises :class:`DatasetError`)."""
+    root = Path(root)
+    if dataset not in DATASETS:
+        raise DatasetError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
+    if not root.is_dir():
+        raise DatasetError(f"data directory {root} does not exist")
+    if dataset == "nw-ucla":
+        sub = root / "nw_ucla" if (root / "nw_ucla").is_dir() else root
+        return _scan_nw_ucla(sub)
+    if dataset == "msr-action3d":
+        sub = root / "msr_action3d" if (root / "msr_action3d").is_dir() else root
+        return _scan_msr(sub)
+    return _scan_ntu(root, ntu_missing)
+
+
+def load_missing_list(path: str | Path | None) -> set[str]:
+    """NTU's published list of samples with missing skeletons (one name per line), if given."""
+    if path is None:
+        return set()
+    return {s.strip().split(".")[0] for s in Path(path).read_text().splitlines() if s.strip()}
+
+
+def load_dataset(
+    dataset: str,
+    root: str | Path,
+    cache_dir: str | Path | None = "runs/cache",
+    feature_config: FeatureConfig | None = None,
+    ntu_missing: set[str] | None = None,
+    progress: bool = True,
+) -> ClipSet:
+    """Read (or load from the npz cache) every clip of *dataset*; skips and reports unusable ones."""
+    cfg = feature_config or FeatureConfig()
+    labels, items = scan(dataset, root, ntu_missing)
+    key_src = [dataset, str(Path(root).resolve()), cfg.to_dict(), MIN_FRAMES, READER_VERSION, [i[0] for i in items]]
+    key = hashlib.sha1(json.dumps(key_src).encode()).hexdigest()[:12]
+    cache = Path(cache_dir) / f"{dataset}_{key}.npz" if cache_dir else None
+    if cache is not None and cache.exists():
+        return _load_cache(cache, cfg)
+    names, targets, subjects, views, joints, confs, feats, skipped = [], [], [], [], [], [], [], []
+    for name, loader, label, subject, view in tqdm(items, desc=f"reading {dataset}", disable=not progress):
+        try:
+            j, c = prepare(loader(), cfg, name)
+        except (DatasetError, ValueError) as e:
+            skipped.append(f"{name}: {e}")
+            continue
+        names.append(name)
+        targets.append(label)
+        subjects.append(subject)
+        views.append(view)
+        joints.append(j)
+        confs.append(c)
+        feats.append(compute_features(j, c, cfg))
+    if skipped and progress:
+        print(f"skipped {len(skipped)} unusable sequences, e.g. {skipped[0]}")
+    if not names:
+        raise DatasetError(f"no usable {dataset} sequences under {root}")
+    cs = ClipSet(dataset, labels, names, np.array(targets), np.array(subjects), np.array(views),
+                 joints, confs, feats, cfg)
+    if cache is not None:
+        _save_cache(cache, cs)
+    return cs
+
+
+def _save_cache(path: Path, cs: ClipSet) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lengths = cs.lengths()
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(
+        tmp, lengths=lengths, joints=np.concatenate(cs.joints), confidence=np.concatenate(cs.confidence),
+        features=np.concatenate(cs.features), targets=cs.targets, subjects=cs.subjects, views=cs.views,
+        names=np.array(cs.names), labels=np.array(cs.labels), dataset=np.array(cs.dataset),
+    )
+    tmp.replace(path)
+
+
+def _load_cache(path: Path, cfg: FeatureConfig) -> ClipSet:
+    z = np.load(path)
+    cuts = np.cumsum(z["lengths"])[:-1]
+    return ClipSet(
+        str(z["dataset"]), [str(s) for s in z["labels"]], [str(s) for s in z["names"]], z["targets"],
+        z["subjects"], z["views"], np.split(z["joints"], cuts), np.split(z["confidence"], cuts),
+        np.split(z["features"], cuts), cfg,
+    )
+
+
+# ---------------------------------------------------------------- splits
+def split_indices(cs: ClipSet, protocol: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Standard (train, test) indices for the dataset's protocol."""
+    protocol = protocol or PROTOCOLS[cs.dataset][0]
+    if protocol not in PROTOCOLS.get(cs.dataset, ()):
+        raise DatasetError(f"protocol {protocol!r} not defined for {cs.dataset}; "
+                           f"known: {', '.join(PROTOCOLS.get(cs.dataset, ()))}")
+    if cs.dataset == "nw-ucla":
+        train = np.isin(cs.views, [1, 2])
+    elif cs.dataset == "msr-action3d":
+        train = cs.subjects % 2 == 1
+    elif protocol == "xsub":
+        train = np.isin(cs.subjects, list(NTU_XSUB_TRAIN))
+    else:
+        train = np.isin(cs.views, list(NTU_XVIEW_TRAIN))
+    tr, te = np.flatnonzero(train), np.flatnonzero(~train)
+    if len(tr) == 0 or len(te) == 0:
+        raise DatasetError(f"{cs.dataset}/{protocol}: empty split (train {len(tr)}, test {len(te)})")
+    return tr, te
+
+
+def instance_key(name: str) -> str:
+    """Clips of one performance recorded by several cameras share this key (no leakage)."""
+    name = re.sub(r"_v\d+$", "", name)  # NW-UCLA views
+    return re.sub(r"C\d{3}", "", name)  # NTU cameras
+
+
+def validation_split(cs: ClipSet, train: np.ndarray, fraction: float = 0.15,
+                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified (by class) hold-out of *train*, grouped by performance instance."""
+    rng = np.random.default_rng(seed)
+    keep, val = [], []
+    for k in np.unique(cs.targets[train]):
+        idx = train[cs.targets[train] == k]
+        groups = sorted({instance_key(cs.names[i]) for i in idx})
+        rng.shuffle(groups)
+        n_val = int(round(fraction * len(groups)))
+        vg = set(groups[:n_val])
+        for i in idx:
+            (val if instance_key(cs.names[i]) in vg else keep).append(i)
+    if not val or not keep:
+        raise DatasetError("validation split is empty; use more data or a larger fraction")
+    return np.array(sorted(keep)), np.array(sorted(val))

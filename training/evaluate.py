@@ -1,0 +1,103 @@
+"""Evaluate an ONNX model (through ONNX Runtime) or a checkpoint on a dataset's test split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .datasets import ClipSet, load_dataset, split_indices, validation_split
+from .train import score
+
+
+def onnx_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tuple[list[np.ndarray], dict]:
+    """Per-frame logits of each clip (whole clip, fresh state) with ORT, and the metadata."""
+    import onnxruntime as ort
+
+    from .export import run_onnx_offline
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    meta = dict(sess.get_modelmeta().custom_metadata_map)
+    shapes = json.loads(meta["skelapp.state_shapes"])
+    return [run_onnx_offline(sess, f, shapes) for f in feats], meta
+
+
+def checkpoint_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tuple[list[np.ndarray], dict]:
+    import torch
+
+    from .model import count_parameters
+    from .train import load_checkpoint, predict_clips
+
+    model, meta = load_checkpoint(path)
+    meta = {"skelapp.labels": json.dumps(meta["labels"]), "skelapp.params": str(count_parameters(model))}
+    return predict_clips(model, feats, torch.device("cpu")), meta
+
+
+def confusion(per_frame: list[np.ndarray], targets: np.ndarray, k: int) -> np.ndarray:
+    cm = np.zeros((k, k), int)
+    for lg, y in zip(per_frame, targets, strict=True):
+        cm[y, int(lg[-1].argmax())] += 1
+    return cm
+
+
+def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: str | None = None,
+             split: str = "test", cache_dir: str = "runs/cache", out: str | Path | None = None,
+             clips: ClipSet | None = None) -> dict:
+    """Top-1, per-class accuracy, confusion matrix and early-prediction curve; plots to *out*."""
+    clips = clips or load_dataset(dataset, data, cache_dir, progress=False)
+    train_idx, test_idx = split_indices(clips, protocol)
+    idx = test_idx if split == "test" else validation_split(clips, train_idx)[1]
+    feats = [clips.features[i] for i in idx]
+    runner = onnx_per_frame_logits if str(model_path).endswith(".onnx") else checkpoint_per_frame_logits
+    per_frame, meta = runner(model_path, feats)
+    labels = json.loads(meta["skelapp.labels"])
+    if len(labels) != len(clips.labels):
+        raise ValueError(f"model has {len(labels)} classes, dataset {dataset} has {len(clips.labels)}")
+    targets = clips.targets[idx]
+    res = score(per_frame, targets)
+    cm = confusion(per_frame, targets, len(labels))
+    per_class = {lab: float(cm[i, i] / max(cm[i].sum(), 1) * 100) for i, lab in enumerate(clips.labels)}
+    res.update(dataset=dataset, split=split, clips=len(idx), per_class=per_class, confusion=cm.tolist(),
+               params=int(meta.get("skelapp.params", 0)), model=str(model_path))
+    if out is not None:
+        plot(res, clips.labels, Path(out))
+    return res
+
+
+def plot(res: dict, labels: list[str], out: Path) -> None:
+    """``confusion.png`` and ``early.png`` under *out* (matplotlib, headless)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    cm = np.array(res["confusion"], float)
+    cmn = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(1 + 0.5 * len(labels), 1 + 0.45 * len(labels)))
+    ax.imshow(cmn, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if cm[i, j]:
+                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=6,
+                        color="white" if cmn[i, j] > 0.5 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"{res['dataset']} {res['split']}: top-1 {res['top1']:.1f} %")
+    fig.tight_layout()
+    fig.savefig(out / "confusion.png", dpi=120)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    xs = [float(k) * 100 for k in res["early"]]
+    ax.plot(xs, list(res["early"].values()), "o-")
+    ax.set_xlabel("observed part of the clip (%)")
+    ax.set_ylabel("top-1 (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.set_title("early prediction")
+    fig.tight_layout()
+    fig.savefig(out / "early.png", dpi=120)
+    plt.close(fig)

@@ -1,0 +1,145 @@
+"""Export a :class:`CausalSTGCN` to one ONNX file (offline and streaming use) with metadata.
+
+Contract (see ``runs/CONTRACT_READY.txt`` / the model card):
+
+* inputs ``x`` ``[B, T, 20, C]`` float32 (features from ``compute_features``) and
+  ``state_0 .. state_{n-1}`` float32 ``[B, *shape_i]`` (zeros = fresh stream);
+* outputs ``logits`` ``[B, T, K]`` and ``state_out_0 .. state_out_{n-1}`` (feed back as states);
+* metadata ``skelapp.*`` (labels, feature config, layout, state shapes, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from skelapp.core.normalize import FeatureConfig
+
+from .model import CausalSTGCN, ModelConfig, count_parameters, streaming_macs
+
+LAYOUT_NAME = "canonical20"
+
+
+def export_onnx(
+    model: CausalSTGCN,
+    path: str | Path,
+    labels: list[str],
+    feature_config: FeatureConfig,
+    dataset: str = "",
+    check_clips: list[np.ndarray] | None = None,
+    extra_metadata: dict[str, str] | None = None,
+    opset: int = 17,
+) -> float:
+    """Write *model* to *path*; return the max abs logit difference ORT vs torch.
+
+    The difference is measured on *check_clips* (feature arrays ``(T, V, C)``) when given,
+    else on a random clip, both offline (whole clip) and streaming (one frame at a time).
+    """
+    import onnx
+
+    if len(labels) != model.config.num_classes:
+        raise ValueError(f"{len(labels)} labels for a model with {model.config.num_classes} classes")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval().cpu()
+    n = len(model.state_shapes())
+    x = torch.zeros(1, 8, model.config.num_joints, model.config.in_channels)
+    states = model.initial_states(1)
+    in_names = ["x"] + [f"state_{i}" for i in range(n)]
+    out_names = ["logits"] + [f"state_out_{i}" for i in range(n)]
+    axes = {"x": {0: "batch", 1: "time"}, "logits": {0: "batch", 1: "time"}}
+    axes.update({nm: {0: "batch"} for nm in in_names[1:] + out_names[1:]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, (x, *states), str(path), input_names=in_names, output_names=out_names,
+            dynamic_axes=axes, opset_version=opset, dynamo=False,
+        )
+    proto = onnx.load(str(path))
+    meta = {
+        "skelapp.labels": json.dumps(list(labels)),
+        "skelapp.feature_config": json.dumps(feature_config.to_dict()),
+        "skelapp.layout": LAYOUT_NAME,
+        "skelapp.state_shapes": json.dumps([list(s) for s in model.state_shapes()]),
+        "skelapp.min_frames": "1",
+        "skelapp.dataset": dataset,
+        "skelapp.model_config": json.dumps(model.config.to_dict()),
+        "skelapp.params": str(count_parameters(model)),
+        "skelapp.streaming_macs": str(streaming_macs(model)),
+        "skelapp.window_frames": str(model.config.window),
+        "skelapp.receptive_field_frames": str(1 + sum(b.tcn.context for b in model.blocks)),
+        **(extra_metadata or {}),
+    }
+    del proto.metadata_props[:]
+    for k, v in meta.items():
+        proto.metadata_props.add(key=k, value=v)
+    proto.producer_name = "skelapp"
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
+    clips = check_clips or [np.random.default_rng(0).normal(size=(40, 20, 6)).astype(np.float32)]
+    return max(onnx_torch_max_diff(model, path, c) for c in clips)
+
+
+def run_onnx_offline(session, clip: np.ndarray, state_shapes: list[list[int]]) -> np.ndarray:
+    """Whole clip ``(T, V, C)`` through an ORT session from a fresh state -> ``(T, K)``."""
+    feed = {"x": clip[None].astype(np.float32)}
+    feed.update({f"state_{i}": np.zeros((1, *s), np.float32) for i, s in enumerate(state_shapes)})
+    return session.run(["logits"], feed)[0][0]
+
+
+def run_onnx_streaming(session, clip: np.ndarray, state_shapes: list[list[int]]) -> np.ndarray:
+    """Frame by frame through an ORT session, carrying the states -> ``(T, K)``."""
+    states = [np.zeros((1, *s), np.float32) for s in state_shapes]
+    outs = []
+    for t in range(len(clip)):
+        feed = {"x": clip[None, t : t + 1].astype(np.float32)}
+        feed.update({f"state_{i}": s for i, s in enumerate(states)})
+        res = session.run(None, feed)
+        outs.append(res[0][0, 0])
+        states = res[1:]
+    return np.stack(outs)
+
+
+def onnx_torch_max_diff(model: CausalSTGCN, path: str | Path, clip: np.ndarray) -> float:
+    """Max abs logit difference between torch (offline) and ORT (offline and streaming)."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    shapes = [list(s) for s in model.state_shapes()]
+    with torch.no_grad():
+        ref = model.eval().forward_offline(torch.from_numpy(clip[None].astype(np.float32)))[0][0].numpy()
+    off = run_onnx_offline(sess, clip, shapes)
+    stream = run_onnx_streaming(sess, clip, shapes)
+    return float(max(np.abs(off - ref).max(), np.abs(stream - ref).max()))
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    """The ``metadata_props`` of an ONNX file, via ONNX Runtime."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return dict(sess.get_modelmeta().custom_metadata_map)
+
+
+def make_test_model(
+    path: str | Path,
+    num_classes: int = 10,
+    labels: list[str] | None = None,
+    feature_config: FeatureConfig | None = None,
+    seed: int = 0,
+    small: bool = True,
+) -> Path:
+    """Export a random-initialised model (for other modules' tests); returns *path*."""
+    torch.manual_seed(seed)
+    cfg = ModelConfig(num_classes=num_classes)
+    if small:
+        cfg = ModelConfig(num_classes=num_classes, channels=(16, 16, 32), dilations=(1, 2, 4), window=16)
+    fc = feature_config or FeatureConfig()
+    cfg.in_channels = fc.channels
+    model = CausalSTGCN(cfg).eval()
+    labels = labels or [f"class_{i}" for i in range(num_classes)]
+    export_onnx(model, path, labels, fc, dataset="random-test-model")
+    return Path(path)

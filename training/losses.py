@@ -1,0 +1,72 @@
+"""Losses: early-prediction (every observed prefix), full-clip baseline, language supervision."""
+
+from __future__ import annotations
+
+import torch
+from skelapp.core.layouts import CANONICAL
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from .model import BODY_PARTS
+
+TEXT_PARTS = ("action", *BODY_PARTS)  # order of the text embeddings per class
+
+
+def early_prediction_loss(logits: Tensor, mask: Tensor, target: Tensor) -> Tensor:
+    """Per-frame cross-entropy; frame t of a clip of length L weighs ``(t + 1) / L``, normalised
+    to sum to one per clip (later, better-informed prefixes count more), then batch mean."""
+    b, t, k = logits.shape
+    ce = F.cross_entropy(logits.reshape(b * t, k), target.repeat_interleave(t), reduction="none").view(b, t)
+    lengths = mask.sum(1, keepdim=True).clamp(min=1)
+    w = (torch.arange(1, t + 1, device=logits.device)[None] / lengths) * mask
+    w = w / w.sum(1, keepdim=True)
+    return (ce * w).sum(1).mean()
+
+
+def last_frame_logits(logits: Tensor, mask: Tensor) -> Tensor:
+    """``(B, K)`` logits at each clip's last valid frame."""
+    last = mask.sum(1).clamp(min=1) - 1
+    return logits[torch.arange(len(logits), device=logits.device), last]
+
+
+def full_clip_loss(logits: Tensor, mask: Tensor, target: Tensor) -> Tensor:
+    """Baseline: cross-entropy on the last frame only (the whole clip observed)."""
+    return F.cross_entropy(last_frame_logits(logits, mask), target)
+
+
+def part_indices() -> list[list[int]]:
+    return [[CANONICAL.index(j) for j in joints] for joints in BODY_PARTS.values()]
+
+
+class LanguageSupervision(nn.Module):
+    """Contrastive alignment of pooled body-part features with per-class text embeddings.
+
+    For each text part p (whole action + six body parts) the pooled feature map of the joints
+    of p (all joints for "action"), averaged over the valid frames, is projected to the text
+    dimension; its cosine similarities to the K class texts of p, over a temperature, are
+    trained with cross-entropy on the true class. Training only: nothing here is exported.
+    """
+
+    def __init__(self, feature_dim: int, text: Tensor, temperature: float = 0.1) -> None:
+        super().__init__()
+        k, p, d = text.shape
+        if p != len(TEXT_PARTS):
+            raise ValueError(f"text embeddings must have {len(TEXT_PARTS)} parts, got {p}")
+        self.register_buffer("text", F.normalize(text.float(), dim=-1))
+        self.groups = [list(range(CANONICAL.num_joints))] + part_indices()
+        self.proj = nn.ModuleList(
+            nn.Sequential(nn.Linear(feature_dim, feature_dim), nn.ReLU(), nn.Linear(feature_dim, d))
+            for _ in range(p)
+        )
+        self.log_scale = nn.Parameter(torch.tensor(float(-torch.log(torch.tensor(temperature)))))
+
+    def forward(self, fmap: Tensor, mask: Tensor, target: Tensor) -> Tensor:
+        m = mask[:, None, :, None].float()  # (B, 1, T, 1)
+        denom = m.sum(2).clamp(min=1)  # (B, 1, 1)
+        loss = fmap.new_zeros(())
+        for p, (joints, proj) in enumerate(zip(self.groups, self.proj, strict=True)):
+            f = (fmap[..., joints] * m).sum(2).mean(-1) / denom[..., 0]  # (B, C)
+            z = F.normalize(proj(f), dim=-1)
+            logits = self.log_scale.exp() * z @ self.text[:, p].T  # (B, K)
+            loss = loss + F.cross_entropy(logits, target)
+        return loss / len(self.proj)

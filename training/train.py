@@ -1,0 +1,235 @@
+"""Training loop: resumable per-epoch checkpoints, CPU/CUDA, DDP under torchrun."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from skelapp.core.normalize import FeatureConfig
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from .augment import AugmentConfig
+from .data import BucketBatchSampler, ClipDataset, pad_collate
+from .datasets import ClipSet, load_dataset, split_indices, validation_split
+from .losses import LanguageSupervision, early_prediction_loss, full_clip_loss
+from .model import CausalSTGCN, ModelConfig
+
+DESCRIPTIONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "descriptions"
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "nw-ucla"
+    data: str = ""
+    out: str = "runs/default"
+    protocol: str | None = None
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    warmup_epochs: int = 2
+    seed: int = 0
+    loss: str = "early"  # early | full
+    lst: bool = True
+    lst_weight: float = 0.5
+    val_fraction: float = 0.15  # of the train split, for model selection; 0 = train on all
+    device: str = "auto"
+    cache_dir: str = "runs/cache"
+    threads: int = 0  # torch CPU threads; 0 = leave default
+    model: dict = field(default_factory=dict)  # ModelConfig overrides
+    augment: dict = field(default_factory=dict)  # AugmentConfig overrides
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _dist() -> tuple[int, int, int]:
+    """(rank, world size, local rank); initialises torch.distributed when WORLD_SIZE > 1."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, 0
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+@torch.no_grad()
+def predict_clips(model: CausalSTGCN, feats: list[np.ndarray], device: torch.device,
+                  batch: int = 64) -> list[np.ndarray]:
+    """Per-frame logits ``(T, K)`` of each clip (offline, fresh state), in input order."""
+    model.eval()
+    order = np.argsort([len(f) for f in feats])
+    out: list[np.ndarray] = [np.empty(0)] * len(feats)
+    for s in range(0, len(order), batch):
+        idx = order[s : s + batch]
+        x, mask, _ = pad_collate([(torch.from_numpy(feats[i]), 0) for i in idx])
+        logits = model.forward_offline(x.to(device))[0].cpu().numpy()
+        for b, i in enumerate(idx):
+            out[i] = logits[b, : len(feats[i])]
+    return out
+
+
+def score(per_frame: list[np.ndarray], targets: np.ndarray,
+          ratios: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)) -> dict:
+    """Top-1 (%) on whole clips and on the first p of each clip (last observed frame)."""
+    early = {}
+    for r in ratios:
+        pred = [lg[max(1, math.ceil(r * len(lg) - 1e-9)) - 1].argmax() for lg in per_frame]
+        early[f"{r:.1f}"] = float(np.mean(np.array(pred) == targets) * 100)
+    return {"top1": early["1.0"], "early": early}
+
+
+def build(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN:
+    mc = ModelConfig(num_classes=len(clips.labels), in_channels=clips.feature_config.channels,
+                     **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.model.items()})
+    return CausalSTGCN(mc)
+
+
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
+    """Train per *cfg*; writes ``last.pt``, ``best.pt`` (by validation), ``history.json`` and
+    ``result.json`` (test split, best-on-validation weights) in ``cfg.out``."""
+    rank, world, local = _dist()
+    device = pick_device(cfg.device)
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", local)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    fcfg = FeatureConfig()
+    clips = load_dataset(cfg.dataset, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0)
+    train_idx, test_idx = split_indices(clips, cfg.protocol)
+    val_idx = np.array([], int)
+    if cfg.val_fraction > 0:
+        train_idx, val_idx = validation_split(clips, train_idx, cfg.val_fraction, cfg.seed)
+    model = build(cfg, clips).to(device)
+    lst = None
+    if cfg.lst:
+        from .text import class_text_embeddings
+
+        emb = class_text_embeddings(DESCRIPTIONS_DIR / f"{cfg.dataset}.json", clips.labels, cfg.cache_dir)
+        lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
+    params = list(model.parameters()) + (list(lst.parameters()) if lst else [])
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    aug = AugmentConfig(**cfg.augment)
+    ds = ClipDataset(clips, train_idx, aug, seed=cfg.seed + 1000 * rank)
+    sampler = BucketBatchSampler(ds.lengths(), cfg.batch_size, True, cfg.seed, rank, world)
+    loader = DataLoader(ds, batch_sampler=sampler, collate_fn=pad_collate)
+    steps = cfg.epochs * len(sampler)
+    warm = cfg.warmup_epochs * len(sampler)
+    def lr_factor(s: int) -> float:
+        if s < warm:
+            return (s + 1) / max(1, warm)
+        return 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, steps - warm)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    net: torch.nn.Module = model
+    if world > 1:
+        ids = [local] if device.type == "cuda" else None
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    start, history, best = 0, [], -1.0
+    ckpt_path = out / "last.pt"
+    if resume and ckpt_path.exists():
+        ck = torch.load(ckpt_path, map_location=device, weights_only=False)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        sched.load_state_dict(ck["scheduler"])
+        if lst is not None and ck.get("lst"):
+            lst.load_state_dict(ck["lst"])
+        start, history, best = ck["epoch"] + 1, ck["history"], ck["best"]
+        ds.rng = np.random.default_rng([cfg.seed, rank, start])
+        if rank == 0:
+            print(f"resumed from {ckpt_path} at epoch {start}")
+    loss_fn = early_prediction_loss if cfg.loss == "early" else full_clip_loss
+    if cfg.loss not in ("early", "full"):
+        raise ValueError(f"unknown loss {cfg.loss!r}; use early or full")
+    meta = {"train_config": asdict(cfg), "model_config": model.config.to_dict(), "labels": clips.labels,
+            "feature_config": fcfg.to_dict(), "augment": aug.to_dict(), "dataset": cfg.dataset,
+            "split": {"train": len(train_idx), "val": len(val_idx), "test": len(test_idx)}}
+    (out / "config.json").write_text(json.dumps(meta, indent=1))
+    for epoch in range(start, cfg.epochs):
+        sampler.set_epoch(epoch)
+        ds.rng = np.random.default_rng([cfg.seed, rank, epoch])
+        net.train()
+        if lst:
+            lst.train()
+        t0, tot, n = time.time(), 0.0, 0
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress or rank > 0,
+                   leave=False)
+        for x, mask, y in bar:
+            x, mask, y = x.to(device), mask.to(device), y.to(device)
+            if world > 1:
+                states = model.initial_states(x.shape[0], device)
+                logits, *_ = net(x, *states)
+                fmap = None
+            else:
+                logits, fmap = model.forward_offline(x)
+            loss = loss_fn(logits, mask, y)
+            if lst is not None:
+                if fmap is None:
+                    fmap, _ = model.features(x, model.initial_states(x.shape[0], device))
+                loss = loss + cfg.lst_weight * lst(fmap, mask, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
+            opt.step()
+            sched.step()
+            tot, n = tot + float(loss.detach()) * len(y), n + len(y)
+            bar.set_postfix(loss=f"{tot / n:.3f}")
+        rec = {"epoch": epoch + 1, "loss": tot / max(n, 1), "seconds": time.time() - t0,
+               "lr": opt.param_groups[0]["lr"]}
+        if rank == 0:
+            if len(val_idx):
+                logits = predict_clips(model, [clips.features[i] for i in val_idx], device)
+                s = score(logits, clips.targets[val_idx])
+                rec.update(val_top1=s["top1"], val_early40=s["early"]["0.4"])
+                metric = s["top1"] + 0.5 * s["early"]["0.4"]
+            else:
+                metric = float(epoch)
+            history.append(rec)
+            print(json.dumps(rec))
+            state = {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                     "scheduler": sched.state_dict(), "lst": lst.state_dict() if lst else None,
+                     "epoch": epoch, "history": history, "best": max(best, metric), "meta": meta}
+            if metric > best:
+                best = metric
+                torch.save({"model": model.state_dict(), "meta": meta, "epoch": epoch}, out / "best.pt")
+            tmp = out / "last.pt.tmp"
+            torch.save(state, tmp)
+            tmp.replace(ckpt_path)
+            (out / "history.json").write_text(json.dumps(history, indent=1))
+    result: dict = {}
+    if rank == 0:
+        ck = torch.load(out / "best.pt", map_location=device, weights_only=False)
+        model.load_state_dict(ck["model"])
+        logits = predict_clips(model, [clips.features[i] for i in test_idx], device)
+        s = score(logits, clips.targets[test_idx])
+        result = {"test": s, "best_epoch": ck["epoch"] + 1, "history": history, "meta": meta}
+        (out / "result.json").write_text(json.dumps(result, indent=1))
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+    return result
+
+
+def load_checkpoint(path: str | Path) -> tuple[CausalSTGCN, dict]:
+    """Model (eval mode, CPU) and metadata from a ``best.pt`` / ``last.pt`` checkpoint."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    model = CausalSTGCN(ModelConfig.from_dict(ck["meta"]["model_config"]))
+    model.load_state_dict(ck["model"])
+    return model.eval(), ck["meta"]
