@@ -19,6 +19,7 @@ import sys
 import time
 
 import numpy as np
+
 from skelapp.core.errors import SkelappError
 from skelapp.core.layouts import CANONICAL
 from skelapp.core.skeleton import SkeletonFrame

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+
 from skelapp.core.errors import SkelappError
 from skelapp.core.prediction import PredictionUpdate
 from skelapp.core.recognizer import StreamingRecognizer
@@ -182,7 +183,7 @@ class Pipeline:
         return self._finished.is_set()
 
     def stats(self) -> PipelineStats:
-        lat = np.asarray(self._latencies, np.float64)
+        lat = np.array(list(self._latencies), np.float64)  # list(): an atomic snapshot under the GIL
         arr = list(self._arrivals)
         fps = (len(arr) - 1) / (arr[-1] - arr[0]) if len(arr) > 1 and arr[-1] > arr[0] else 0.0
         return PipelineStats(
@@ -202,7 +203,8 @@ class Pipeline:
 
     def run_latency(self) -> dict[str, float]:
         """Latency (ms) over the whole run: mean, median, p95."""
-        a = np.frombuffer(self._all_latencies, np.float64) if len(self._all_latencies) else np.zeros(1)
+        # a copy: a view would block the recognizer thread's appends (BufferError)
+        a = np.array(self._all_latencies, np.float64) if len(self._all_latencies) else np.zeros(1)
         return {"latency_mean_ms": float(a.mean()), "latency_median_ms": float(np.median(a)),
                 "latency_p95_ms": float(np.percentile(a, 95))}
 

@@ -27,10 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Real-time skeleton action recognition (live app; see `skelapp --help` for subcommands).",
     )
     p.add_argument("-h", "--help", "--run-help", action="help", help="show this help and exit")
-    src = p.add_mutually_exclusive_group()
+    src = p.add_argument_group("input (one of)")
     src.add_argument("--replay", metavar="FILE",
                      help="replay a skeleton file (.skeleton, .json, .txt, .csv, .skel.npz)")
-    src.add_argument("--video", metavar="FILE", help="video file through the pose estimator")
+    src.add_argument("--video", metavar="FILE",
+                     help="video file through the pose estimator; with --replay: the GUI's overlay video")
     src.add_argument("--camera", metavar="N", type=int, help="webcam index (pose estimator, mirrored)")
     src.add_argument("--kinect", action="store_true", help="live Azure Kinect body tracking")
     src.add_argument("--kinect-playback", metavar="FILE", help="Azure Kinect recording (.mkv)")
@@ -143,7 +144,12 @@ def run_headless_args(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    given = [n for n in ("replay", "video", "camera", "kinect", "kinect_playback")
+             if getattr(args, n) is not None and getattr(args, n) is not False]
+    if len(given) > 1 and set(given) != {"replay", "video"}:
+        parser.error("choose one input: " + ", ".join("--" + n.replace("_", "-") for n in given))
     if not args.headless and display_available():
         try:
             gui = importlib.import_module("skelapp.app.gui")

@@ -125,6 +125,7 @@ class NtuSkeletonReader:
             side["header_ints"][tt, mm] = [o[3] for o in occ]
             side["lean"][tt, mm] = [o[4] for o in occ]
         conf = np.where(side["present"][..., None], _STATE_TO_CONF[side["tracking_state"]], 0.0)
+        side["body_ids"] = tuple(ids)
         meta = {"ntu": side, **parse_ntu_name(self.path.name)}
         return SkeletonSequence(joints, conf, np.arange(n_frames) / FPS, NTU25, tuple(ids), xy,
                                 str(self.path), FPS, meta)
@@ -148,18 +149,27 @@ def read_ntu_skeleton(path: str | Path) -> SkeletonSequence:
     return NtuSkeletonReader(path).read()
 
 
+def _slot_order(present: np.ndarray) -> np.ndarray:
+    """``(T, M)`` position of each present body within its frame when written in slot order."""
+    return np.where(present, np.cumsum(present, axis=1) - 1, -1).astype(np.int32)
+
+
 def _side_arrays(seq: SkeletonSequence) -> dict[str, np.ndarray]:
-    """``meta["ntu"]`` if it matches *seq*'s shape, else defaults derived from the sequence."""
+    """``meta["ntu"]`` if it belongs to *seq*'s frames and body slots, else defaults derived from *seq*.
+
+    (Generic edits such as ``select_bodies`` or ``slice_frames`` copy ``meta`` unchanged; the
+    stored body ids and array shapes tell whether the side arrays still fit.)
+    """
     t, m = seq.num_frames, seq.num_bodies
     ref = empty_side_arrays(t, m)
     side = seq.meta.get("ntu")
-    if isinstance(side, dict) and all(
+    if isinstance(side, dict) and side.get("body_ids") == seq.body_ids and all(
         isinstance(side.get(k), np.ndarray) and side[k].shape == v.shape for k, v in ref.items()
     ):
         return side
     present = seq.present()
     ref["present"] = present
-    ref["order"] = np.where(present, np.cumsum(present, axis=1) - 1, -1)
+    ref["order"] = _slot_order(present)
     ref["tracking_state"] = np.digitize(seq.confidence, [0.25, 0.75]).astype(np.int8)
     ref["header_ints"][..., -1] = 2
     return ref
@@ -215,5 +225,8 @@ def select_main_bodies(seq: SkeletonSequence, max_bodies: int = 2) -> SkeletonSe
     out = seq.select_bodies(rank)
     side = seq.meta.get("ntu")
     if isinstance(side, dict):
-        out = replace(out, meta={**out.meta, "ntu": {k: v[:, rank] for k, v in side.items()}})
+        kept = {k: v[:, rank] for k, v in side.items() if isinstance(v, np.ndarray)}
+        if "present" in kept:  # bodies are written in the new slot order
+            kept["order"] = _slot_order(kept["present"])
+        out = replace(out, meta={**out.meta, "ntu": {**kept, "body_ids": out.body_ids}})
     return out

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+
 from skelapp.core.normalize import FeatureConfig
 
 

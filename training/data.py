@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from skelapp.core.normalize import compute_features
 from torch.utils.data import Dataset, Sampler
+
+from skelapp.core.normalize import compute_features
 
 from .augment import AugmentConfig, augment
 from .datasets import ClipSet

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
+
 from skelapp.core.conversion import to_canonical
 from skelapp.core.normalize import FeatureConfig, compute_features
 from skelapp.core.resample import resample_sequence
 from skelapp.core.skeleton import SkeletonSequence
-from tqdm import tqdm
 
 from .readers import (
     READER_VERSION,
@@ -31,7 +32,7 @@ from .readers import (
     select_main_bodies,
 )
 
-MIN_FRAMES = 4  # clips shorter than this (at the model rate) are rejected
+MIN_FRAMES = 1  # clips shorter than this (at the model rate) are rejected; the causal model needs 1
 
 NW_UCLA_LABELS = [
     "pick up with one hand", "pick up with two hands", "drop trash", "walk around", "sit down",
@@ -83,11 +84,14 @@ def main_body(seq: SkeletonSequence) -> SkeletonSequence:
     return seq if seq.num_bodies == 1 else select_main_bodies(seq, 1)
 
 
-def prepare(seq: SkeletonSequence, cfg: FeatureConfig, name: str = "") -> tuple[np.ndarray, np.ndarray]:
+def prepare(seq: SkeletonSequence, cfg: FeatureConfig, name: str = "",
+            min_frames: int = MIN_FRAMES) -> tuple[np.ndarray, np.ndarray]:
     """Canonical, main body, resampled to ``cfg.fps`` -> joints ``(T, V, 3)``, conf ``(T, V)``."""
+    if len(seq) == 0:
+        raise DatasetError(f"{name or seq.source}: empty sequence")
     seq = resample_sequence(main_body(to_canonical(seq)), cfg.fps)
-    if len(seq) < MIN_FRAMES:
-        raise DatasetError(f"{name or seq.source}: only {len(seq)} frames at {cfg.fps} fps (< {MIN_FRAMES})")
+    if len(seq) < min_frames:
+        raise DatasetError(f"{name or seq.source}: only {len(seq)} frames at {cfg.fps} fps (< {min_frames})")
     return seq.joints[:, 0], seq.confidence[:, 0]
 
 
@@ -194,7 +198,8 @@ def load_dataset(
     """Read (or load from the npz cache) every clip of *dataset*; skips and reports unusable ones."""
     cfg = feature_config or FeatureConfig()
     labels, items = scan(dataset, root, ntu_missing)
-    key_src = [dataset, str(Path(root).resolve()), cfg.to_dict(), MIN_FRAMES, READER_VERSION, [i[0] for i in items]]
+    names = [i[0] for i in items]
+    key_src = [dataset, str(Path(root).resolve()), cfg.to_dict(), MIN_FRAMES, READER_VERSION, names]
     key = hashlib.sha1(json.dumps(key_src).encode()).hexdigest()[:12]
     cache = Path(cache_dir) / f"{dataset}_{key}.npz" if cache_dir else None
     if cache is not None and cache.exists():

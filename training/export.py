@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from skelapp.core.normalize import FeatureConfig
 
 from .model import CausalSTGCN, ModelConfig, count_parameters, streaming_macs
@@ -143,3 +144,28 @@ def make_test_model(
     labels = labels or [f"class_{i}" for i in range(num_classes)]
     export_onnx(model, path, labels, fc, dataset="random-test-model")
     return Path(path)
+
+
+def benchmark_streaming(path: str | Path, frames: int = 500, threads: int = 1) -> dict[str, float]:
+    """Median / p90 milliseconds of one ORT streaming step (T = 1, batch 1) on this CPU."""
+    import time
+
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    meta = sess.get_modelmeta().custom_metadata_map
+    shapes = json.loads(meta["skelapp.state_shapes"])
+    c = FeatureConfig.from_dict(json.loads(meta["skelapp.feature_config"])).channels
+    states = [np.zeros((1, *s), np.float32) for s in shapes]
+    x = np.random.default_rng(0).normal(size=(frames + 20, 1, 1, 20, c)).astype(np.float32)
+    times = []
+    for t in range(frames + 20):
+        feed = {"x": x[t], **{f"state_{i}": s for i, s in enumerate(states)}}
+        t0 = time.perf_counter()
+        _, *states = sess.run(None, feed)
+        if t >= 20:
+            times.append(time.perf_counter() - t0)
+    ms = np.array(times) * 1e3
+    return {"median_ms": float(np.median(ms)), "p90_ms": float(np.percentile(ms, 90)), "threads": threads}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import torch
-from skelapp.core.layouts import CANONICAL
 from torch import Tensor, nn
 from torch.nn import functional as F
+
+from skelapp.core.layouts import CANONICAL
 
 from .model import BODY_PARTS
 

@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
-from skelapp.core.layouts import CANONICAL, JointLayout
 from torch import Tensor, nn
 from torch.nn import functional as F
+
+from skelapp.core.layouts import CANONICAL, JointLayout
 
 # Joint groups of the canonical body used for part-level language supervision.
 BODY_PARTS: dict[str, tuple[str, ...]] = {

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+
 from skelapp.core.descriptions import load_file
 
 from .losses import TEXT_PARTS

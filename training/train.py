@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from skelapp.core.normalize import FeatureConfig
 from torch.utils.data import DataLoader
 from tqdm import tqdm
+
+from skelapp.core.normalize import FeatureConfig
 
 from .augment import AugmentConfig
 from .data import BucketBatchSampler, ClipDataset, pad_collate
@@ -91,6 +92,25 @@ def score(per_frame: list[np.ndarray], targets: np.ndarray,
     return {"top1": early["1.0"], "early": early}
 
 
+class Objective(torch.nn.Module):
+    """Training loss of a batch (one module, so DDP sees every parameter once)."""
+
+    def __init__(self, model: CausalSTGCN, lst: LanguageSupervision | None, loss: str,
+                 lst_weight: float) -> None:
+        super().__init__()
+        if loss not in ("early", "full"):
+            raise ValueError(f"unknown loss {loss!r}; use early or full")
+        self.model, self.lst, self.lst_weight = model, lst, lst_weight
+        self.loss_fn = early_prediction_loss if loss == "early" else full_clip_loss
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        logits, fmap = self.model.forward_offline(x)
+        loss = self.loss_fn(logits, mask, y)
+        if self.lst is not None:
+            loss = loss + self.lst_weight * self.lst(fmap, mask, y)
+        return loss
+
+
 def build(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN:
     mc = ModelConfig(num_classes=len(clips.labels), in_channels=clips.feature_config.channels,
                      **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.model.items()})
@@ -137,10 +157,6 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         return 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, steps - warm)))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
-    net: torch.nn.Module = model
-    if world > 1:
-        ids = [local] if device.type == "cuda" else None
-        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
     start, history, best = 0, [], -1.0
     ckpt_path = out / "last.pt"
     if resume and ckpt_path.exists():
@@ -154,9 +170,11 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         ds.rng = np.random.default_rng([cfg.seed, rank, start])
         if rank == 0:
             print(f"resumed from {ckpt_path} at epoch {start}")
-    loss_fn = early_prediction_loss if cfg.loss == "early" else full_clip_loss
-    if cfg.loss not in ("early", "full"):
-        raise ValueError(f"unknown loss {cfg.loss!r}; use early or full")
+    objective = Objective(model, lst, cfg.loss, cfg.lst_weight)
+    net: torch.nn.Module = objective
+    if world > 1:
+        ids = [local] if device.type == "cuda" else None
+        net = torch.nn.parallel.DistributedDataParallel(objective, device_ids=ids)
     meta = {"train_config": asdict(cfg), "model_config": model.config.to_dict(), "labels": clips.labels,
             "feature_config": fcfg.to_dict(), "augment": aug.to_dict(), "dataset": cfg.dataset,
             "split": {"train": len(train_idx), "val": len(val_idx), "test": len(test_idx)}}
@@ -165,24 +183,12 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         sampler.set_epoch(epoch)
         ds.rng = np.random.default_rng([cfg.seed, rank, epoch])
         net.train()
-        if lst:
-            lst.train()
         t0, tot, n = time.time(), 0.0, 0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress or rank > 0,
                    leave=False)
         for x, mask, y in bar:
             x, mask, y = x.to(device), mask.to(device), y.to(device)
-            if world > 1:
-                states = model.initial_states(x.shape[0], device)
-                logits, *_ = net(x, *states)
-                fmap = None
-            else:
-                logits, fmap = model.forward_offline(x)
-            loss = loss_fn(logits, mask, y)
-            if lst is not None:
-                if fmap is None:
-                    fmap, _ = model.features(x, model.initial_states(x.shape[0], device))
-                loss = loss + cfg.lst_weight * lst(fmap, mask, y)
+            loss = net(x, mask, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)

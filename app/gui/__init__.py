@@ -34,8 +34,10 @@ def spec_from_args(args: Namespace):
 
 def launch(args: Namespace) -> int:
     """Run the GUI until the window closes; starts the source given on the command line."""
+    import signal
     import sys
 
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
@@ -56,4 +58,9 @@ def launch(args: Namespace) -> int:
     win.show()
     if spec is not None:
         win.start()
+    # Ctrl+C in the terminal closes the window cleanly (Python only sees signals between Qt events)
+    signal.signal(signal.SIGINT, lambda *_: win.close())
+    tick = QTimer()
+    tick.timeout.connect(lambda: None)
+    tick.start(200)
     return int(app.exec())

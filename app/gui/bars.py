@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
 from skelapp.core.prediction import ClassScore, PredictionUpdate
 
 from . import theme
@@ -32,7 +33,7 @@ def elide(text: str, n: int = 24) -> str:
 
 def axis_width(plot_width: int) -> int:
     """Room for class names left of the bars: about 40 % of the plot, 110-220 px."""
-    return int(min(max(0.4 * plot_width, 110), 220))
+    return int(min(max(0.47 * plot_width, 110), 230))
 
 
 class Badge(QLabel):
@@ -80,11 +81,7 @@ class ProbabilityBars(QWidget):
         left.setStyle(tickLength=0, tickTextOffset=6)
         left.setTextPen(pg.mkPen(theme.TEXT))
         left.setPen(pg.mkPen(theme.BORDER))
-        bottom = self.plot.getAxis("bottom")
-        bottom.setTicks([[(x, f"{int(x * 100)}%") for x in (0, 0.25, 0.5, 0.75, 1.0)]])
-        bottom.setTextPen(pg.mkPen(theme.TEXT_DIM))
-        bottom.setPen(pg.mkPen(theme.BORDER))
-        self.plot.showGrid(x=True, y=False, alpha=0.15)
+        self.plot.hideAxis("bottom")  # the percentages are written next to the bars
         ys = np.arange(k, dtype=float)
         self.fill = pg.BarGraphItem(x0=np.zeros(k), y=ys, height=0.68, width=np.zeros(k), pen=pg.mkPen(None))
         self.hatch = pg.BarGraphItem(x0=np.zeros(k), y=ys, height=0.68, width=np.zeros(k), pen=pg.mkPen(None))

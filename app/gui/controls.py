@@ -95,6 +95,8 @@ class ControlPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         # -- source
+        self.model_path = PathEdit("Open ONNX model", "ONNX models (*.onnx);;All files (*)", "bundled model")
+        self.model_path.setToolTip("ONNX model file (empty: the bundled default model)")
         self.kind = QComboBox()
         for key, text in KINDS:
             self.kind.addItem(text, key)
@@ -129,6 +131,7 @@ class ControlPanel(QWidget):
         form.addRow(self.kind)
         form.addRow(self.stack)
         form.addRow("Speed", speed_row)
+        form.addRow("Model", self.model_path)
         # -- run
         self.start_btn = QPushButton("▶ Start")
         self.pause_btn = QPushButton("❚❚ Pause")
@@ -142,16 +145,13 @@ class ControlPanel(QWidget):
         for b in (self.start_btn, self.pause_btn, self.stop_btn):
             run_row.addWidget(b)
         # -- model
-        self.model_path = PathEdit("Open ONNX model", "ONNX models (*.onnx);;All files (*)",
-                                   "bundled default model")
-        model_box = QGroupBox("Model")
-        QVBoxLayout(model_box).addWidget(self.model_path)
         # -- record
         self.record_btn = QPushButton("●  Record skeleton")
         self.record_btn.setCheckable(True)
         self.record_btn.setToolTip("Record the live skeleton stream; saved as .skel.npz when recording stops")
         self.record_info = QLabel("")
         self.record_info.setWordWrap(True)
+        self.record_info.hide()
         self.record_info.setObjectName("title")
         rec_box = QGroupBox("Record")
         rec_lay = QVBoxLayout(rec_box)
@@ -161,7 +161,7 @@ class ControlPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 0, 6, 6)
         lay.setSpacing(6)
-        for box in (src_box, run_box, model_box, rec_box):
+        for box in (src_box, run_box, rec_box):
             lay.addWidget(box)
         lay.addStretch(1)
         self.kind.currentIndexChanged.connect(self._kind_changed)
@@ -172,6 +172,11 @@ class ControlPanel(QWidget):
         self.record_btn.toggled.connect(self.record_toggled)
         self._kind_changed()
         self.set_running(False)
+
+    def set_record_info(self, text: str, tooltip: str = "") -> None:
+        self.record_info.setText(text)
+        self.record_info.setToolTip(tooltip)
+        self.record_info.setVisible(bool(text))
 
     def add_box(self, box: QWidget) -> None:
         """Append a box to the sidebar (above the stretch)."""

@@ -6,6 +6,7 @@ import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+
 from skelapp.core.descriptions import Descriptions
 
 from . import theme

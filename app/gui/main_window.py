@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
 from skelapp.core.descriptions import DescriptionFormatError, descriptions_for_labels
 from skelapp.core.prediction import PredictionUpdate
 from skelapp.core.skeleton import stack_frames
@@ -34,7 +35,7 @@ from .bars import IDLE_LABELS, ProbabilityBars
 from .controls import ControlPanel, SourceSpec
 from .description_panel import DescriptionPanel
 from .feed import LiveFeed
-from .legend import LegendBox, SessionBox
+from .info import SessionBox
 from .session import PipelineFactory, RecognizerCache, SessionError, build_source, default_pipeline_factory
 from .skeleton_view import SourceView
 from .timeline import Timeline
@@ -98,7 +99,6 @@ class MainWindow(QMainWindow):
         self.description = DescriptionPanel()
         self.session_box = SessionBox()
         self.controls.add_box(self.session_box)
-        self.controls.add_box(LegendBox())
         side = QScrollArea()
         side.setWidget(self.controls)
         side.setWidgetResizable(True)
@@ -252,12 +252,13 @@ class MainWindow(QMainWindow):
         return True
 
     def _show_session(self, spec: SourceSpec, recognizer) -> None:
-        info = {"Source": f"{spec.kind}: {Path(spec.path).name}" if spec.path else spec.kind}
+        kinds = {"camera": f"camera {spec.camera}", "kinect": "Kinect (live)"}
+        info = {"Source": Path(spec.path).name if spec.path else kinds.get(spec.kind, spec.kind)}
         if spec.video:
             info["Video"] = Path(spec.video).name
         labels = getattr(recognizer, "labels", []) or []
         model = getattr(recognizer, "path", None)
-        info["Model"] = f"{Path(model).name if model else 'bundled'} ({len(labels)} classes)"
+        info["Model"] = f"{Path(model).name if model else 'bundled'} · {len(labels)} classes"
         desc = self.description.descriptions
         info["Descriptions"] = desc.dataset if desc is not None else "none"
         self.session_box.set_info(**info)
@@ -313,15 +314,15 @@ class MainWindow(QMainWindow):
     def set_recording(self, on: bool) -> None:
         if on:
             self.feed.start_recording()
-            self.controls.record_info.setText("recording…")
+            self.controls.set_record_info("recording…")
             return
         frames = self.feed.stop_recording()
         if not frames:
-            self.controls.record_info.setText("nothing recorded")
+            self.controls.set_record_info("nothing recorded")
             return
         path = self.ask_recording_path(default_recording_path())
         if path is None:
-            self.controls.record_info.setText(f"discarded {len(frames)} frames")
+            self.controls.set_record_info(f"discarded {len(frames)} frames")
             return
         from skelapp.core.formats import save_recording
 
@@ -333,8 +334,9 @@ class MainWindow(QMainWindow):
         except (OSError, ValueError) as e:
             self._error(f"could not save the recording: {e}")
             return
-        self.controls.record_info.setText(f"saved {len(frames)} frames to {self.last_recording.name}")
-        self.controls.record_info.setToolTip(str(self.last_recording))
+        self.controls.set_record_info(
+            f"saved {len(frames)} frames to {self.last_recording.name}", str(self.last_recording)
+        )
 
     def _ask_recording_path(self, default: Path) -> Path | None:
         path, _ = QFileDialog.getSaveFileName(

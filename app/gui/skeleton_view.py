@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
 from skelapp.core.layouts import JointLayout
 from skelapp.core.skeleton import SkeletonFrame
 
@@ -274,12 +275,45 @@ class SkeletonCanvas(QWidget):
         p.setFont(self._font(9))
         bodies = f"{f.num_bodies} bod{'y' if f.num_bodies == 1 else 'ies'}"
         info = f"frame {f.index}  ·  t = {f.timestamp:5.2f} s  ·  {bodies}"
-        self._pill(p, QPointF(8, self.height() - 8), info, QColor(theme.TEXT_DIM), anchor_bottom=True)
+        dim = QColor(theme.TEXT_DIM)
+        info_right = self._pill(p, QPointF(8, self.height() - 8), info, dim, anchor_bottom=True)
+        self._draw_legend(p, f, info_right)
         if self.caption:
             p.setFont(self._font(13, bold=True))
             self._pill(p, QPointF(8, 8), self.caption, self.caption_colour)
 
-    def _pill(self, p: QPainter, at: QPointF, text: str, col: QColor, anchor_bottom: bool = False) -> None:
+    def _draw_legend(self, p: QPainter, f: SkeletonFrame, avoid_x: float) -> None:
+        """Bottom-right key (one row up if it would hit the info pill ending at *avoid_x*)."""
+        p.setFont(self._font(8))
+        fm = p.fontMetrics()
+        n = max(1, min(f.num_bodies, len(theme.SIDE_COLOURS)))
+        items: list[tuple[QColor, str]] = []
+        for m in range(n):
+            c = theme.SIDE_COLOURS[m]
+            tag = f" {m + 1}" if n > 1 else ""
+            items += [(QColor(c["left"]), f"left{tag}"), (QColor(c["right"]), f"right{tag}")]
+        items += [(theme.confidence_colour(1.0), "tracked"), (theme.confidence_colour(0.5), "inferred")]
+        sw = 10
+        widths = [sw + 4 + fm.horizontalAdvance(t) + 10 for _, t in items]
+        w, h = sum(widths) + 8, fm.height() + 6
+        x, y = self.width() - w - 8, self.height() - h - 8
+        if x < avoid_x + 8:
+            y -= h + 6
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(13, 15, 19, 190))
+        p.drawRoundedRect(QRectF(x, y, w, h), 6, 6)
+        x += 6
+        for (col, text), iw in zip(items, widths, strict=True):
+            p.setPen(Qt.NoPen)
+            p.setBrush(col)
+            p.drawRoundedRect(QRectF(x, y + (h - sw) / 2, sw, sw), 2, 2)
+            p.setPen(QColor(theme.TEXT_DIM))
+            p.drawText(QRectF(x + sw + 4, y, iw - sw - 4, h), Qt.AlignVCenter | Qt.AlignLeft, text)
+            x += iw
+        p.setBrush(Qt.NoBrush)
+
+    def _pill(self, p: QPainter, at: QPointF, text: str, col: QColor, anchor_bottom: bool = False) -> float:
+        """Text on a translucent rounded box; returns the box's right edge."""
         fm = p.fontMetrics()
         w, h = fm.horizontalAdvance(text) + 16, fm.height() + 6
         y = at.y() - h if anchor_bottom else at.y()
@@ -289,11 +323,12 @@ class SkeletonCanvas(QWidget):
         p.setBrush(Qt.NoBrush)
         p.setPen(col)
         p.drawText(QRectF(at.x(), y, w, h), Qt.AlignCenter, text)
+        return at.x() + w
 
     def _draw_hint(self, p: QPainter, text: str) -> None:
         p.setFont(self._font(8))
         p.setPen(QColor(theme.TEXT_DIM))
-        p.drawText(self.rect().adjusted(0, 0, -8, -8), Qt.AlignRight | Qt.AlignBottom, text)
+        p.drawText(self.rect().adjusted(0, 8, -10, 0), Qt.AlignRight | Qt.AlignTop, text)
 
     def _draw_centered_text(self, p: QPainter, text: str) -> None:
         p.setPen(QColor(theme.TEXT_DIM))
@@ -337,8 +372,10 @@ class SourceView(QWidget):
         self.force_3d.setToolTip("Show the rotatable 3D skeleton even when a camera image is available")
         row = QHBoxLayout()
         row.setContentsMargins(4, 0, 4, 0)
-        row.addWidget(QLabel("Rotate"))
-        row.addWidget(self.slider, 1)
+        self.rotate_label = QLabel("Rotate")
+        row.addWidget(self.rotate_label)
+        row.addWidget(self.slider, 4)
+        row.addStretch(1)
         row.addWidget(self.zoom)
         row.addWidget(self.force_3d)
         lay = QVBoxLayout(self)
@@ -367,11 +404,13 @@ class SourceView(QWidget):
     def set_frame(self, frame: SkeletonFrame | None) -> None:
         self.canvas.set_frame(frame)
         rot = not self.canvas.showing_image
-        if self.slider.isEnabled() != rot:
-            self.slider.setEnabled(rot)
+        if self.slider.isHidden() == rot:
+            self.slider.setVisible(rot)
+            self.rotate_label.setVisible(rot)
         has_image = frame is not None and frame.image is not None
-        if self.zoom.isEnabled() != has_image:
-            self.zoom.setEnabled(has_image)
+        if self.zoom.isHidden() == has_image:
+            self.zoom.setVisible(has_image)
+            self.force_3d.setVisible(has_image)
 
     def set_caption(self, text: str, colour: str = theme.TEXT) -> None:
         self.canvas.caption = text

@@ -43,7 +43,12 @@ def confidence_colour(conf: float) -> QColor:
 
 
 STYLESHEET = f"""
-QMainWindow, QWidget {{ background: {BG}; color: {TEXT}; }}
+QMainWindow {{ background: {BG}; }}
+QWidget {{ color: {TEXT}; }}
+QScrollArea, QScrollArea > QWidget > QWidget {{ background: transparent; }}
+QMenuBar {{ background: {BG}; }}
+QMenuBar::item:selected, QMenu::item:selected {{ background: {PANEL_2}; }}
+QMenu {{ background: {PANEL}; border: 1px solid {BORDER}; }}
 QGroupBox {{ border: 1px solid {BORDER}; border-radius: 6px; margin-top: 14px; padding: 8px 6px 6px 6px;
             background: {PANEL}; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; color: {TEXT_DIM};

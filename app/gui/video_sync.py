@@ -39,7 +39,10 @@ def find_companion_video(skeleton_path: str | Path) -> Path | None:
 
 
 class VideoOverlaySource:
-    """Wraps a skeleton source; each frame gets ``image`` = video frame ``frame.index`` (BGR)."""
+    """Wraps a skeleton source; each frame gets ``image`` = video frame ``frame.index`` (BGR).
+
+    Indices past the end of the video wrap around (a looping replay keeps counting up).
+    """
 
     def __init__(self, inner, video_path: str | Path) -> None:
         self.inner = inner
@@ -50,6 +53,7 @@ class VideoOverlaySource:
         self.mirrored = getattr(inner, "mirrored", False)
         self._cap = None
         self._next = 0
+        self._count = 0  # frames in the video (0: unknown)
 
     def __getattr__(self, item: str):  # dropped_frames, speed, ... of the wrapped source
         if item == "inner":
@@ -66,6 +70,7 @@ class VideoOverlaySource:
         if not self._cap.isOpened():
             raise OSError(f"cannot open video {self.video_path}")
         self._next = 0
+        self._count = max(0, int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT)))
 
     def _image(self, index: int):
         import cv2
@@ -73,6 +78,8 @@ class VideoOverlaySource:
         cap = self._cap
         if cap is None:
             return None
+        if self._count:
+            index %= self._count  # a looping replay starts the video over too
         if index != self._next:
             cap.set(cv2.CAP_PROP_POS_FRAMES, index)
         ok, img = cap.read()

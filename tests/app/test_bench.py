@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from _onnx_model import cached_model
+
 from skelapp.app.cli import main
 
 

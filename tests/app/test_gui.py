@@ -17,6 +17,7 @@ pytest.importorskip("onnxruntime")
 from _onnx_model import make_gru_model  # noqa: E402
 from PySide6.QtCore import QRect, QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+
 from skelapp.app.gui.controls import SourceSpec  # noqa: E402
 from skelapp.app.gui.main_window import MainWindow  # noqa: E402
 from skelapp.app.gui.probe import EventLoopProbe  # noqa: E402

@@ -12,6 +12,7 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pyqtgraph")
 
 from PySide6.QtCore import Qt  # noqa: E402
+
 from skelapp.app.gui import spec_from_args  # noqa: E402
 from skelapp.app.gui.bars import ProbabilityBars  # noqa: E402
 from skelapp.app.gui.description_panel import DescriptionPanel  # noqa: E402

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _onnx_model import cached_model
+
 from skelapp.app.headless import run_headless
 from skelapp.app.prediction_log import CSV_COLUMNS, open_prediction_log, read_jsonl
 from skelapp.app.run import main
@@ -245,3 +246,46 @@ def test_truncated_ntu_file(ntu_dir, tmp_path, model, capsys):
     _check_one_line_error(capsys, "_cut.skeleton")
     (rec,) = read_jsonl(log)
     assert rec["type"] == "summary" and "_cut.skeleton" in rec["error"]
+
+
+def test_gui_is_launched_when_a_display_is_there(monkeypatch, recording):
+    import types
+
+    from skelapp.app import run
+
+    seen = []
+    fake = types.ModuleType("skelapp.app.gui")
+    fake.launch = lambda args: seen.append(args) or 0
+    monkeypatch.setitem(sys.modules, "skelapp.app.gui", fake)
+    monkeypatch.setattr(run, "display_available", lambda: True)
+    assert main(["--replay", str(recording), "--speed", "2"]) == 0
+    assert seen[0].replay == str(recording) and seen[0].speed == 2.0
+
+
+def test_gui_missing_falls_back_to_headless(monkeypatch, recording, model, capsys):
+    from skelapp.app import run
+
+    monkeypatch.setitem(sys.modules, "skelapp.app.gui", None)  # import fails
+    monkeypatch.setattr(run, "display_available", lambda: True)
+    assert main(["--replay", str(recording), "--fast", "--quiet", "--model", str(model)]) == 0
+    assert "GUI not available" in capsys.readouterr().err
+
+
+def test_camera_without_device_module_is_a_clear_error(monkeypatch, model, capsys):
+    monkeypatch.setitem(sys.modules, "skelapp.devices.webcam", None)
+    assert main(["--camera", "0", "--headless", "--model", str(model)]) == 2
+    _check_one_line_error(capsys, "video/camera input is not available")
+
+
+def test_two_inputs_rejected(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--camera", "0", "--kinect", "--headless"])
+    assert e.value.code == 2 and "choose one input" in capsys.readouterr().err
+
+
+def test_cli_no_model_bundled_message(tmp_path, recording, monkeypatch, capsys):
+    from skelapp.core import recognizer
+
+    monkeypatch.setattr(recognizer, "default_model_path", lambda: None)
+    assert main(["--replay", str(recording), "--headless"]) == 2
+    _check_one_line_error(capsys, "no model given")

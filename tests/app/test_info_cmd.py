@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from skelapp.app.cli import main as cli_main
 from skelapp.app.info_cmd import main
 from skelapp.core.formats import save_recording

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 from _onnx_model import cached_model
+
 from skelapp.app.pipeline import Pipeline
 from skelapp.core.layouts import CANONICAL
 from skelapp.core.recognizer import ModelError, StreamingRecognizer
@@ -178,3 +179,14 @@ def test_stop_before_start_returns(rec):
     pipe = Pipeline(ListSource(5), rec)
     pipe.stop(timeout=1)
     assert pipe.finished
+
+
+def test_stats_can_be_polled_while_running(rec):
+    pipe = Pipeline(ListSource(endless=True), rec)
+    pipe.start()
+    t_end = time.perf_counter() + 0.3
+    while time.perf_counter() < t_end:
+        pipe.stats()
+        pipe.run_latency()
+    pipe.stop()
+    assert pipe.error is None and pipe.stats().updates > 0

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from skelapp.core.layouts import NTU25
 from skelapp.core.skeleton import SkeletonSequence
 

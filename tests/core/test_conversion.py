@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from skelapp.core.azure_kinect_csv import read_azure_kinect_csv
 from skelapp.core.conversion import (
     bone_lengths,

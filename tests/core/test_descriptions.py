@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from skelapp.core.descriptions import (
     BODY_PARTS,
     DescriptionFormatError,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from skelapp.core.errors import SkeletonFormatError
 from skelapp.core.formats import detect_format, load_recording, read_skeleton_file, save_recording
 from skelapp.core.layouts import NTU25

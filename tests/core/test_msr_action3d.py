@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from skelapp.core.errors import SkeletonFormatError
 from skelapp.core.layouts import MSR_ACTION3D
 from skelapp.core.msr_action3d import read_msr_action3d

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from skelapp.core.conversion import to_canonical
 from skelapp.core.layouts import CANONICAL
 from skelapp.core.normalize import (

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from skelapp.core.errors import SkeletonFormatError
 from skelapp.core.ntu_skeleton import read_ntu_skeleton, select_main_bodies, write_ntu_skeleton
 
@@ -59,6 +60,7 @@ def _same(a, b):
     np.testing.assert_array_equal(a.confidence, b.confidence)
     np.testing.assert_array_equal(a.image_xy, b.image_xy)
     assert a.body_ids == b.body_ids
+    assert a.meta["ntu"].keys() == b.meta["ntu"].keys()
     for k, v in a.meta["ntu"].items():
         np.testing.assert_array_equal(v, b.meta["ntu"][k], err_msg=k)
 
@@ -100,6 +102,22 @@ def test_select_main_bodies_real_slices_side_arrays(ntu_dir):
     top = select_main_bodies(seq, 1)
     assert top.body_ids == (72057594037932127,)  # the punching person moves more
     assert top.meta["ntu"]["orientation"].shape == (74, 1, 25, 4)
+    np.testing.assert_array_equal(top.meta["ntu"]["orientation"][:, 0], seq.meta["ntu"]["orientation"][:, 1])
+
+
+def test_writer_ignores_stale_side_arrays(ntu_dir, tmp_path):
+    """Generic select_bodies copies meta as is: the writer must not pair body 2's headers with body 1."""
+    seq = read_ntu_skeleton(ntu_dir / "S001C001P001R001A050.skeleton")
+    swapped = seq.select_bodies([1, 0])
+    write_ntu_skeleton(swapped, tmp_path / "s.skeleton")
+    back = read_ntu_skeleton(tmp_path / "s.skeleton")
+    assert back.body_ids == swapped.body_ids
+    np.testing.assert_array_equal(back.joints, swapped.joints)
+    np.testing.assert_array_equal(back.confidence, swapped.confidence)
+    # and the dedicated selection keeps the side arrays, so it round-trips them
+    top = select_main_bodies(seq, 2)
+    write_ntu_skeleton(top, tmp_path / "t.skeleton")
+    _same(top, read_ntu_skeleton(tmp_path / "t.skeleton"))
 
 
 # ---- typed errors on malformed input (built in code, always run) ----

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from skelapp.core.errors import SkeletonFormatError
 from skelapp.core.layouts import KINECT_V1
 from skelapp.core.nw_ucla import parse_nw_ucla_name, read_nw_ucla

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from skelapp.core.errors import SkeletonFormatError
 from skelapp.core.formats import read_skeleton_file, save_recording
 from skelapp.core.ntu_skeleton import write_ntu_skeleton

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from _onnx_model import cached_model, make_gru_model
+
 from skelapp.core.normalize import FeatureConfig, compute_features
 from skelapp.core.recognizer import ModelError, StreamingRecognizer, parse_model_info, softmax
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _onnx_model import cached_model
+
 from skelapp.core.conversion import to_canonical
 from skelapp.core.layouts import CANONICAL, NTU25
 from skelapp.core.normalize import compute_features

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from skelapp.core.layouts import CANONICAL
 from skelapp.core.ntu_skeleton import read_ntu_skeleton
 from skelapp.core.resample import StreamResampler, resample_sequence

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from skelapp.core.smoothing import MotionMeter, PredictionSmoother, SmoothingConfig
 
 FPS = 10.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from skelapp.core.layouts import CANONICAL
 from skelapp.core.skeleton import SkeletonFrame
 from skelapp.core.tracking import BodyTracker, body_centroid

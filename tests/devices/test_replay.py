@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+
 from skelapp.core.formats import save_recording
 from skelapp.core.layouts import KINECT_V1
 from skelapp.core.skeleton import SkeletonSequence

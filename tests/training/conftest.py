@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from skelapp.core.layouts import CANONICAL
+from skelapp.training.datasets import NW_UCLA_ACTIONS
 
 
 def synthetic_pose(rng: np.random.Generator, label: int, frames: int) -> np.ndarray:
@@ -41,7 +43,7 @@ def tiny_ucla(tmp_path_factory) -> Path:
         for s in (1, 2):
             for e in (1, 2):
                 for v in (1, 2, 3):
-                    name = f"a{a + 1:02d}_s{s:02d}_e{e:02d}_v{v:02d}"
+                    name = f"a{NW_UCLA_ACTIONS[a]:02d}_s{s:02d}_e{e:02d}_v{v:02d}"
                     pose = synthetic_pose(rng, a, int(rng.integers(12, 30)))
                     (root / f"{name}.json").write_text(
                         json.dumps({"file_name": name, "skeletons": pose.tolist(), "label": a + 1})

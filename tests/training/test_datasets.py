@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from skelapp.core.layouts import KINECT_V1
 from skelapp.core.normalize import FeatureConfig, compute_features
 from skelapp.core.skeleton import SkeletonSequence
@@ -49,7 +50,7 @@ def test_errors(tiny_ucla, tmp_path) -> None:
         split_indices(cs)
     short = SkeletonSequence.from_joints(np.zeros((1, 20, 3)), KINECT_V1, fps=15.0)
     with pytest.raises(DatasetError, match="frames"):
-        prepare(short, FeatureConfig(), "short")
+        prepare(short, FeatureConfig(), "short", min_frames=4)
 
 
 @pytest.mark.realdata

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch.nn import functional as F
+
 from skelapp.training.augment import AugmentConfig, augment, resample_rate
 from skelapp.training.losses import (
     TEXT_PARTS,
@@ -11,7 +13,6 @@ from skelapp.training.losses import (
     early_prediction_loss,
     full_clip_loss,
 )
-from torch.nn import functional as F
 
 
 def test_early_and_full_loss() -> None:

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+
 from skelapp.core.normalize import FeatureConfig
 from skelapp.training.export import (
     export_onnx,

@@ -1,4 +1,4 @@
-"""Sidebar boxes: colour legend for the views, and what the current session runs."""
+"""Sidebar box that says what the current (or last) session runs."""
 
 from __future__ import annotations
 
@@ -8,34 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout
 
 from . import theme
-
-
-def _swatch(colour: str, text: str, hatched: bool = False) -> str:
-    mark = "▨" if hatched else "■"
-    return f"<span style='color:{colour}; font-size:12pt'>{mark}</span>&nbsp;{html.escape(text)}"
-
-
-def legend_html() -> str:
-    b1, b2 = theme.SIDE_COLOURS[0], theme.SIDE_COLOURS[1]
-    conf = theme.confidence_colour
-    rows = [
-        "<b>Skeleton</b>",
-        f"{_swatch(b1['left'], 'left')}&nbsp;&nbsp;{_swatch(b1['right'], 'right')}&nbsp;&nbsp;(body 1)",
-        f"{_swatch(b2['left'], 'left')}&nbsp;&nbsp;{_swatch(b2['right'], 'right')}&nbsp;&nbsp;(body 2)",
-        f"Joints: {_swatch(conf(1.0).name(), 'tracked')}&nbsp; {_swatch(conf(0.5).name(), 'inferred')}",
-        "<b>Predictions</b>",
-        f"{_swatch(theme.ACCENT, 'committed')}&nbsp;&nbsp;{_swatch(theme.TENTATIVE, 'early guess', True)}",
-    ]
-    return "<br>".join(rows)
-
-
-class LegendBox(QGroupBox):
-    def __init__(self) -> None:
-        super().__init__("Legend")
-        label = QLabel(legend_html())
-        label.setTextFormat(Qt.RichText)
-        label.setWordWrap(True)
-        QVBoxLayout(self).addWidget(label)
 
 
 class SessionBox(QGroupBox):
