@@ -12,9 +12,10 @@ import argparse
 import importlib
 import os
 import sys
-from pathlib import Path
 
 from skelapp.core.errors import SkelappError
+from skelapp.devices.factory import SourceSpec
+from skelapp.devices.factory import build_source as build_spec_source
 
 
 class SetupError(SkelappError, RuntimeError):
@@ -32,9 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="replay a skeleton file (.skeleton, .json, .txt, .csv, .skel.npz)")
     src.add_argument("--video", metavar="FILE",
                      help="video file through the pose estimator; with --replay: the GUI's overlay video")
-    src.add_argument("--camera", metavar="N", type=int, help="webcam index (pose estimator, mirrored)")
+    src.add_argument("--camera", metavar="N", type=int, help="webcam index (pose estimator)")
     src.add_argument("--kinect", action="store_true", help="live Azure Kinect body tracking")
     src.add_argument("--kinect-playback", metavar="FILE", help="Azure Kinect recording (.mkv)")
+    p.add_argument("--mirrored", action="store_true",
+                   help="the camera/video image is a mirror image (e.g. Kinect v2 colour, selfie cams)")
     p.add_argument("--model", metavar="FILE", help="ONNX model (default: the bundled assets/model.onnx)")
     p.add_argument("--headless", action="store_true", help="no GUI, even when a display is available")
     p.add_argument("--log", metavar="FILE", help="write predictions to FILE (.jsonl or .csv)")
@@ -54,43 +57,27 @@ def display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _device_class(module: str, names: tuple[str, ...], what: str):
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as e:
-        raise SetupError(f"{what} is not available ({module}: {e})") from None
-    for n in names:
-        if hasattr(mod, n):
-            return getattr(mod, n)
-    raise SetupError(f"{what} is not available ({module} has none of {', '.join(names)})")
+def source_spec(args: argparse.Namespace) -> SourceSpec | None:
+    """The source the arguments ask for, or None when none was chosen."""
+    common = {"speed": args.speed, "fast": args.fast, "loop": args.loop,
+              "mirrored": True if getattr(args, "mirrored", False) else None}
+    if args.replay:
+        return SourceSpec("replay", args.replay, **common)
+    if args.video is not None:
+        return SourceSpec("video", args.video, **common)
+    if args.camera is not None:
+        return SourceSpec("camera", camera=args.camera, **common)
+    if args.kinect:
+        return SourceSpec("kinect", **common)
+    if args.kinect_playback:
+        return SourceSpec("kinect_playback", args.kinect_playback, **common)
+    return None
 
 
 def build_source(args: argparse.Namespace):
     """The source the arguments ask for (not opened), or None when none was chosen."""
-    if args.replay:
-        from skelapp.devices.replay import ReplaySource
-
-        return ReplaySource(args.replay, speed=args.speed, fast=args.fast, loop=args.loop)
-    if args.video is not None or args.camera is not None:
-        cls = _device_class("skelapp.devices.webcam", ("WebcamSource",), "video/camera input")
-        if args.video is not None and not Path(args.video).is_file():
-            raise SetupError(f"{args.video}: no such file")
-        return cls(args.video if args.video is not None else args.camera, mirrored=args.camera is not None)
-    if args.kinect:
-        cls = _device_class("skelapp.devices.kinect", ("KinectSource", "AzureKinectSource"), "Kinect input")
-        return cls()
-    if args.kinect_playback:
-        if not Path(args.kinect_playback).is_file():
-            raise SetupError(f"{args.kinect_playback}: no such file")
-        cls = _device_class(
-            "skelapp.devices.kinect", ("KinectPlaybackSource", "AzureKinectPlaybackSource", "KinectSource"),
-            "Kinect playback",
-        )
-        try:
-            return cls(playback=args.kinect_playback)
-        except TypeError:
-            return cls(args.kinect_playback)
-    return None
+    spec = source_spec(args)
+    return None if spec is None else build_spec_source(spec)
 
 
 def load_recognizer(args: argparse.Namespace):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -232,7 +233,7 @@ def load_dataset(
 def _save_cache(path: Path, cs: ClipSet) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     lengths = cs.lengths()
-    tmp = path.with_suffix(".tmp.npz")
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
     np.savez_compressed(
         tmp, lengths=lengths, joints=np.concatenate(cs.joints), confidence=np.concatenate(cs.confidence),
         features=np.concatenate(cs.features), targets=cs.targets, subjects=cs.subjects, views=cs.views,

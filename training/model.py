@@ -86,20 +86,22 @@ class CausalTemporalConv(nn.Module):
 
 
 class GraphConv(nn.Module):
-    """Spatial graph convolution with fixed partitions plus a learned adjacency offset."""
+    """Spatial graph convolution with fixed partitions plus a learned adjacency offset.
+
+    ``sum_k W_k (x A_k)``: the joint mixing runs on the (fewer) input channels first."""
 
     def __init__(self, cin: int, cout: int, partitions: np.ndarray) -> None:
         super().__init__()
         self.register_buffer("A", torch.from_numpy(partitions))
         self.offset = nn.Parameter(torch.zeros_like(self.A))
         self.k = partitions.shape[0]
-        self.conv = nn.Conv2d(cin, cout * self.k, 1)
-        self.cout = cout
+        self.conv = nn.Conv2d(cin * self.k, cout, 1)
+        self.cin, self.cout = cin, cout
 
     def forward(self, x: Tensor) -> Tensor:
-        b, _, t, v = x.shape
-        y = self.conv(x).view(b, self.k, self.cout, t, v)
-        return torch.einsum("bkctv,kvw->bctw", y, self.A + self.offset)
+        b, c, t, v = x.shape
+        z = torch.einsum("bctv,kvw->bkctw", x, self.A + self.offset).reshape(b, self.k * c, t, v)
+        return self.conv(z)
 
 
 class STBlock(nn.Module):
@@ -214,8 +216,8 @@ def streaming_macs(model: CausalSTGCN) -> int:
     """Multiply-accumulates of one streaming step (T = 1), convolutions and graph products."""
     cfg, v, macs = model.config, model.config.num_joints, 0
     for b in model.blocks:
-        cin, cout = b.gcn.conv.in_channels, b.gcn.cout
-        macs += cin * cout * b.gcn.k * v + b.gcn.k * cout * v * v  # 1x1 conv + adjacency
+        cin, cout = b.gcn.cin, b.gcn.cout
+        macs += cin * cout * b.gcn.k * v + b.gcn.k * cin * v * v  # adjacency + 1x1 conv
         macs += cout * cout * cfg.kernel * v  # temporal conv
         if not isinstance(b.res, nn.Identity):
             macs += cin * cout * v

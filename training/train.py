@@ -131,7 +131,11 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     fcfg = FeatureConfig()
+    if world > 1 and rank > 0:
+        torch.distributed.barrier()  # rank 0 builds the cache first
     clips = load_dataset(cfg.dataset, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0)
+    if world > 1 and rank == 0:
+        torch.distributed.barrier()
     train_idx, test_idx = split_indices(clips, cfg.protocol)
     val_idx = np.array([], int)
     if cfg.val_fraction > 0:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 
 from skelapp.core.errors import SkelappError
+from skelapp.devices.base import SourceError
+from skelapp.devices.factory import SourceSpec as FactorySpec
+from skelapp.devices.factory import build_source as build_spec_source
 
 from .controls import SourceSpec
 from .video_sync import VideoOverlaySource
@@ -27,42 +29,20 @@ def _need(path: str, what: str) -> Path:
     return p
 
 
-def _device_class(module: str, names: tuple[str, ...]):
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as e:
-        raise SessionError(f"{module} is not available: {e}") from None
-    for n in names:
-        if hasattr(mod, n):
-            return getattr(mod, n)
-    raise SessionError(f"{module} has none of {', '.join(names)}")
-
-
 def build_source(spec: SourceSpec):
     """A :class:`~skelapp.devices.base.SkeletonSource` for *spec* (not opened yet)."""
     if spec.kind == "replay":
-        from skelapp.devices.replay import ReplaySource
-
-        path = _need(spec.path, "skeleton file")
-        src = ReplaySource(path, speed=spec.speed, fast=spec.fast, loop=spec.loop)
-        if spec.video:
-            src = VideoOverlaySource(src, _need(spec.video, "video file"))
-        return src
-    if spec.kind in ("video", "camera"):
-        cls = _device_class("skelapp.devices.webcam", ("WebcamSource",))
-        arg = str(_need(spec.path, "video file")) if spec.kind == "video" else int(spec.camera)
-        return cls(arg, mirrored=spec.kind == "camera")
-    if spec.kind == "kinect":
-        return _device_class("skelapp.devices.kinect", ("KinectSource", "AzureKinectSource"))()
-    if spec.kind == "kinect_playback":
-        path = _need(spec.path, "Kinect recording")
-        mod = "skelapp.devices.kinect"
-        cls = _device_class(mod, ("KinectPlaybackSource", "AzureKinectPlaybackSource", "KinectSource"))
-        try:
-            return cls(playback=str(path))
-        except TypeError:
-            return cls(str(path))
-    raise SessionError(f"unknown source kind {spec.kind!r}")
+        _need(spec.path, "skeleton file")
+    elif spec.kind in ("video", "kinect_playback"):
+        _need(spec.path, "video file" if spec.kind == "video" else "Kinect recording")
+    try:
+        src = build_spec_source(FactorySpec(spec.kind, spec.path, spec.camera, spec.speed, spec.fast,
+                                            spec.loop))
+    except SourceError as e:
+        raise SessionError(str(e)) from None
+    if spec.kind == "replay" and spec.video:
+        src = VideoOverlaySource(src, _need(spec.video, "video file"))
+    return src
 
 
 class RecognizerCache:
