@@ -5,9 +5,11 @@ Rules for joints a source lacks (each canonical joint is a weighted mean of sour
 * NTU / Kinect v2: hip_center = spine_base, spine = spine_mid, shoulder_center =
   spine_shoulder; limbs one to one. (neck, hand tips and thumbs are dropped.)
 * MSR Action3D: reordered one to one; its ``neck`` is the shoulder centre.
-* MediaPipe Pose: hip_center = mid-hips; shoulder_center = mid-shoulders; spine = 0.4 of the
-  way from hip_center to shoulder_center (NTU spine_mid sits there on average); head = mean
-  of the ears; hand = mean of index, pinky and thumb; foot = foot_index (toe tip).
+* MediaPipe Pose: hip_center = mid-hips; shoulder_center = mid-shoulders; spine = 0.57 of the
+  way from hip_center to shoulder_center (NTU spine_mid sits at 0.571-0.575 in all 12 NTU
+  samples); head = mean of the ears; hand = mean of index, pinky and thumb; foot = mean of
+  ankle and foot_index (mid-foot). Checked against the NTU video/skeleton pair: see
+  docs/joint_mapping.md (``python -m skelapp.devices.mapping_check``).
 * Azure Kinect: hip_center = pelvis, spine = spine_navel, shoulder_center = mean of the two
   clavicles, head = head; limbs one to one.
 
@@ -62,7 +64,7 @@ _RECIPES: dict[str, Recipe] = {
     },
     MEDIAPIPE_POSE.name: {
         "hip_center": {"hip_left": 0.5, "hip_right": 0.5},
-        "spine": {"hip_left": 0.3, "hip_right": 0.3, "shoulder_left": 0.2, "shoulder_right": 0.2},
+        "spine": {"hip_left": 0.215, "hip_right": 0.215, "shoulder_left": 0.285, "shoulder_right": 0.285},
         "shoulder_center": {"shoulder_left": 0.5, "shoulder_right": 0.5},
         "head": {"ear_left": 0.5, "ear_right": 0.5},
         **_identity([f"{p}_{s}" for s in ("left", "right") for p in ("shoulder", "elbow", "wrist")]),
@@ -71,7 +73,7 @@ _RECIPES: dict[str, Recipe] = {
             for s in ("left", "right")
         },
         **_identity([f"{p}_{s}" for s in ("left", "right") for p in ("hip", "knee", "ankle")]),
-        **{f"foot_{s}": {f"foot_index_{s}": 1.0} for s in ("left", "right")},
+        **{f"foot_{s}": {f"ankle_{s}": 0.5, f"foot_index_{s}": 0.5} for s in ("left", "right")},
     },
     AZURE_KINECT.name: {
         "hip_center": {"pelvis": 1.0},

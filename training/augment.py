@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from skelapp.core.layouts import CANONICAL
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -16,6 +18,7 @@ class AugmentConfig:
     crop_prob: float = 0.5  # probability of taking a random temporal sub-window
     crop_min: float = 0.6  # shortest sub-window, as a fraction of the clip
     min_frames: int = 4
+    mirror_prob: float = 0.0  # probability of a left-right mirror (x -> -x, left/right joints swapped)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -43,7 +46,7 @@ def resample_rate(joints: np.ndarray, conf: np.ndarray, rate: float) -> tuple[np
 
 def augment(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
             cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Random rate, temporal crop, rotation and per-axis scale of ``(T, V, 3)`` joints."""
+    """Random rate, temporal crop, rotation, per-axis scale and mirror of ``(T, V, 3)`` joints."""
     if cfg.rate > 0 and len(joints) > 2:
         joints, conf = resample_rate(joints, conf, float(rng.uniform(1 - cfg.rate, 1 + cfg.rate)))
     n = len(joints)
@@ -55,5 +58,8 @@ def augment(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
     r = rotation(*(rng.uniform(-1, 1, 3) * [d(cfg.rot_xz_deg), d(cfg.rot_y_deg), d(cfg.rot_xz_deg)]))
     s = rng.uniform(1 - cfg.scale, 1 + cfg.scale, 3)
     out = (joints @ r.T) * s
+    if rng.random() < cfg.mirror_prob:
+        flip = CANONICAL.flip_index
+        out, conf = out[:, flip] * np.array([-1.0, 1.0, 1.0]), conf[:, flip]
     out[conf <= 0] = 0.0  # absent joints stay zero
     return out.astype(np.float32), conf

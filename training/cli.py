@@ -29,6 +29,9 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--model", default="{}", help="JSON ModelConfig overrides, e.g. '{\"window\": 48}'")
     p.add_argument("--augment", default="{}", help="JSON AugmentConfig overrides")
+    p.add_argument("--features", default="{}", help="JSON FeatureConfig overrides, e.g. '{\"facing\": true}'")
+    p.add_argument("--select", choices=("last", "val"), default="last",
+                   help="weights to report and export: last epoch, or best on the validation hold-out")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     from .train import TrainConfig, train
@@ -38,10 +41,11 @@ def train_main(argv: list[str] | None = None) -> int:
         batch_size=a.batch_size, lr=a.lr, seed=a.seed, loss=a.loss, lst=not a.no_lst,
         lst_weight=a.lst_weight, val_fraction=a.val_fraction, device=a.device, cache_dir=a.cache_dir,
         threads=a.threads, model=json.loads(a.model), augment=json.loads(a.augment),
+        features=json.loads(a.features), select=a.select,
     )
     res = train(cfg, resume=a.resume, progress=not a.quiet)
     if res:
-        print(json.dumps({"test": res["test"], "best_epoch": res["best_epoch"]}))
+        print(json.dumps({"test": res["test"], "epoch": res["epoch"], "select": res["select"]}))
     return 0
 
 

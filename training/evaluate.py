@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from skelapp.core.normalize import FeatureConfig
+
 from .datasets import ClipSet, load_dataset, split_indices, validation_split
 from .train import score
 
@@ -34,6 +36,18 @@ def checkpoint_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tu
     return predict_clips(model, feats, torch.device("cpu")), meta
 
 
+def model_feature_config(path: str | Path) -> FeatureConfig:
+    """The feature configuration a model was trained with (ONNX metadata or checkpoint)."""
+    if str(path).endswith(".onnx"):
+        from .export import read_metadata
+
+        return FeatureConfig.from_dict(json.loads(read_metadata(path)["skelapp.feature_config"]))
+    import torch
+
+    meta = torch.load(path, map_location="cpu", weights_only=False)["meta"]
+    return FeatureConfig.from_dict(meta["feature_config"])
+
+
 def confusion(per_frame: list[np.ndarray], targets: np.ndarray, k: int) -> np.ndarray:
     cm = np.zeros((k, k), int)
     for lg, y in zip(per_frame, targets, strict=True):
@@ -45,7 +59,7 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
              split: str = "test", cache_dir: str = "runs/cache", out: str | Path | None = None,
              clips: ClipSet | None = None) -> dict:
     """Top-1, per-class accuracy, confusion matrix and early-prediction curve; plots to *out*."""
-    clips = clips or load_dataset(dataset, data, cache_dir, progress=False)
+    clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path), progress=False)
     train_idx, test_idx = split_indices(clips, protocol)
     idx = test_idx if split == "test" else validation_split(clips, train_idx)[1]
     feats = [clips.features[i] for i in idx]

@@ -46,6 +46,8 @@ class TrainConfig:
     threads: int = 0  # torch CPU threads; 0 = leave default
     model: dict = field(default_factory=dict)  # ModelConfig overrides
     augment: dict = field(default_factory=dict)  # AugmentConfig overrides
+    features: dict = field(default_factory=dict)  # FeatureConfig overrides (e.g. {"facing": true})
+    select: str = "last"  # weights reported in result.json: "last" epoch or "val" (best on validation)
 
 
 def pick_device(name: str) -> torch.device:
@@ -130,7 +132,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
-    fcfg = FeatureConfig()
+    fcfg = FeatureConfig(**cfg.features)
     if world > 1 and rank > 0:
         torch.distributed.barrier()  # rank 0 builds the cache first
     clips = load_dataset(cfg.dataset, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0)
@@ -224,11 +226,12 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
             (out / "history.json").write_text(json.dumps(history, indent=1))
     result: dict = {}
     if rank == 0:
-        ck = torch.load(out / "best.pt", map_location=device, weights_only=False)
+        ck = torch.load(out / ("best.pt" if cfg.select == "val" else "last.pt"), map_location=device,
+                        weights_only=False)
         model.load_state_dict(ck["model"])
         logits = predict_clips(model, [clips.features[i] for i in test_idx], device)
         s = score(logits, clips.targets[test_idx])
-        result = {"test": s, "best_epoch": ck["epoch"] + 1, "history": history, "meta": meta}
+        result = {"test": s, "epoch": ck["epoch"] + 1, "select": cfg.select, "history": history, "meta": meta}
         (out / "result.json").write_text(json.dumps(result, indent=1))
     if world > 1:
         import torch.distributed as dist

@@ -54,3 +54,15 @@ def test_augment_shapes_and_rotation() -> None:
     assert np.allclose(np.linalg.norm(out[:, 3] - out[:, 0], axis=-1), dist, atol=1e-5)
     out2, _ = augment(j, c, rng, AugmentConfig(crop_prob=1.0))
     assert 4 <= len(out2) <= 37
+
+
+def test_mirror_swaps_sides() -> None:
+    from skelapp.core.layouts import CANONICAL
+
+    rng = np.random.default_rng(1)
+    j = rng.normal(size=(5, 20, 3)).astype(np.float32)
+    c = np.ones((5, 20), np.float32)
+    cfg = AugmentConfig(rot_y_deg=0, rot_xz_deg=0, scale=0, rate=0, crop_prob=0, mirror_prob=1.0)
+    out, _ = augment(j, c, rng, cfg)
+    left, right = CANONICAL.index("hand_left"), CANONICAL.index("hand_right")
+    assert np.allclose(out[:, left], j[:, right] * [-1, 1, 1], atol=1e-6)
