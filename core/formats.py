@@ -81,7 +81,8 @@ def load_recording(path: str | Path) -> SkeletonSequence:
             a = {k: z[k] for k in z.files}
     except SkeletonFormatError:
         raise
-    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, KeyError, TypeError) as e:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, KeyError, TypeError,
+            NotImplementedError, RuntimeError) as e:  # zipfile raises NotImplementedError for odd versions
         raise SkeletonFormatError(path, f"not a readable .npz recording ({type(e).__name__}: {e})") from None
     try:
         version = int(a["format_version"]) if "format_version" in a else RECORDING_VERSION

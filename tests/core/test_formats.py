@@ -112,3 +112,15 @@ def test_unknown_format(tmp_path):
     p.write_bytes(bytes(range(256)))
     with pytest.raises(SkeletonFormatError):
         read_skeleton_file(p)
+
+
+def test_recording_with_unsupported_zip_version_is_a_format_error(ntu_synthetic, tmp_path):
+    """zipfile raises NotImplementedError for a bumped 'version needed' field; we must not leak it."""
+    p = tmp_path / "odd.skel.npz"
+    save_recording(ntu_synthetic, p)
+    raw = bytearray(p.read_bytes())
+    i = raw.find(b"PK\x01\x02")  # first central-directory entry
+    raw[i + 6] = 180  # version needed to extract: 18.0
+    p.write_bytes(bytes(raw))
+    with pytest.raises(SkeletonFormatError, match="odd.skel.npz"):
+        read_skeleton_file(p)
