@@ -15,6 +15,21 @@ from .pipeline import Pipeline
 from .prediction_log import PredictionLog
 
 
+def source_warning(source) -> str | None:
+    """The source's ``warning`` (e.g. "tracks one person"), or None."""
+    w = getattr(source, "warning", None)
+    return str(w) if w else None
+
+
+def start_record(source, recognizer) -> dict:
+    """The log's ``start`` record: source, model, labels, provider, model fps, source warning."""
+    return {
+        "source": getattr(source, "name", type(source).__name__), "model": str(recognizer.path),
+        "labels": recognizer.labels, "provider": recognizer.provider,
+        "model_fps": recognizer.feature_config.fps, "warning": source_warning(source),
+    }
+
+
 def summary_record(pipe: Pipeline) -> dict:
     """The log's final ``summary`` record (latencies over the whole run)."""
     st = pipe.stats()
@@ -47,8 +62,14 @@ def run_headless(
     quiet: bool = False,
     out: TextIO | None = None,
 ) -> int:
-    """Run *source* to its end (or Ctrl+C); returns 0 on a clean end, 1 on an error."""
+    """Run *source* to its end (or Ctrl+C); returns 0 on a clean end, 1 on an error.
+
+    The source's ``warning``, if any, is printed once to stderr (even when *quiet*).
+    """
     out = out or sys.stdout
+    warning = source_warning(source)
+    if warning:
+        print(f"skelapp: warning: {warning}", file=sys.stderr, flush=True)
     pipe = Pipeline(source, recognizer, lossless=lossless)
     if log is not None:
         pipe.on_update(log.write)

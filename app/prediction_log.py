@@ -1,6 +1,6 @@
 """Prediction logs: JSONL or CSV, one record per update, flushed after every line.
 
-Records (``type`` field/column): one ``start`` (source, model, labels, provider), one
+Records (``type`` field/column): one ``start`` (source, model, labels, provider, warning), one
 ``update`` per :class:`PredictionUpdate`, and a final ``summary`` (frames, updates, dropped,
 mean/p95 latency, provider, error). Each line is written with a single ``write`` and flushed,
 so a process killed with SIGKILL loses at most the line being written.

@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="FILE", help="ONNX model (default: the bundled assets/model.onnx)")
     p.add_argument("--headless", action="store_true", help="no GUI, even when a display is available")
     p.add_argument("--log", metavar="FILE", help="write predictions to FILE (.jsonl or .csv)")
-    p.add_argument("--fast", action="store_true", help="replay as fast as possible (no frames dropped)")
+    p.add_argument("--fast", action="store_true",
+                   help="replay/video file: as fast as processed (no frames dropped), not at the file's rate")
     p.add_argument("--loop", action="store_true", help="replay: start over at the end")
     p.add_argument("--speed", type=float, default=1.0, help="replay speed factor (default 1.0)")
     p.add_argument("--cpu", action="store_true", help="use the CPU even when CUDA is available")
@@ -64,7 +65,7 @@ def source_spec(args: argparse.Namespace) -> SourceSpec | None:
     if args.replay:
         return SourceSpec("replay", args.replay, **common)
     if args.video is not None:
-        return SourceSpec("video", args.video, **common)
+        return SourceSpec("video", args.video, pace=not args.fast, **common)  # --fast: every frame, unpaced
     if args.camera is not None:
         return SourceSpec("camera", camera=args.camera, **common)
     if args.kinect:
@@ -97,7 +98,7 @@ def _fail(msg: str, log=None) -> int:
 def run_headless_args(args: argparse.Namespace) -> int:
     from skelapp.devices.replay import ReplaySource
 
-    from .headless import run_headless
+    from .headless import run_headless, start_record
     from .pipeline import one_line_error
     from .prediction_log import open_prediction_log
 
@@ -119,10 +120,7 @@ def run_headless_args(args: argparse.Namespace) -> int:
         return _fail(one_line_error(e), log)
     try:
         if log is not None:
-            log.write_start({
-                "source": source.name, "model": str(recognizer.path), "labels": recognizer.labels,
-                "provider": recognizer.provider, "model_fps": recognizer.feature_config.fps,
-            })
+            log.write_start(start_record(source, recognizer))
         lossless = isinstance(source, ReplaySource) and args.fast
         return run_headless(source, recognizer, log, lossless=lossless, quiet=args.quiet)
     finally:

@@ -18,7 +18,8 @@ KINDS = ("replay", "video", "camera", "kinect", "kinect_playback")
 
 @dataclass
 class SourceSpec:
-    """What to open. ``mirrored=None`` keeps the source's own default."""
+    """What to open. ``mirrored=None`` keeps the source's own default; ``pace`` (video files):
+    play at the file's frame rate, dropping late frames, instead of as fast as processed."""
 
     kind: str
     path: str = ""  # replay / video / kinect_playback file
@@ -27,6 +28,7 @@ class SourceSpec:
     fast: bool = False
     loop: bool = False
     mirrored: bool | None = None
+    pace: bool = False
 
 
 def _load(module: str, cls: str, what: str, extra: str):
@@ -56,8 +58,9 @@ def build_source(spec: SourceSpec):
                             loop=spec.loop)
     if spec.kind in ("video", "camera"):
         cls = _load("skelapp.devices.webcam", "WebcamSource", "video/camera input", "video")
-        target = _existing(spec.path, "video file") if spec.kind == "video" else int(spec.camera)
-        return cls(target, **mirror)
+        if spec.kind == "video":
+            return cls(_existing(spec.path, "video file"), pace=spec.pace, **mirror)
+        return cls(int(spec.camera), **mirror)
     if spec.kind == "kinect":
         return _load("skelapp.devices.kinect", "KinectSource", "Azure Kinect input", "kinect")(**mirror)
     if spec.kind == "kinect_playback":

@@ -1,12 +1,17 @@
 """Azure Kinect (pyk4a): MediaPipe 2D landmarks on the colour image + depth -> 3D joints.
 
-Per frame: colour image -> MediaPipe Pose 2D landmarks; depth transformed to the colour camera
-(the SDK's transformation engine, or :func:`depth_to_color` in numpy/OpenCV when the engine is
-unavailable, e.g. no GPU/OpenGL); the median of the valid (non-zero) depths in a small window
-around each landmark (:func:`sample_depth`); back-projection through the colour calibration
+Per frame: colour image -> MediaPipe Pose 2D landmarks; the depth under each landmark, either
+from the SDK's depth image transformed to the colour camera (median over a small window,
+:func:`~.depth_sampling.sample_depth`) or, when the SDK's transformation engine is unavailable
+(no GPU/OpenGL), straight from the raw depth image by re-projecting only the depth pixels near
+each landmark's epipolar segment (:func:`~.depth_sampling.sample_depth_epipolar`, ~20 ms instead
+of ~160 ms for a whole-image software transform); back-projection through the colour calibration
 (``calibration.convert_2d_to_3d``, distortion included) -> metres, axes turned into skelapp's
 (+x sensor's left, +y up, +z into the scene: ``(x, y, z) -> (-x, -y, z)``). Landmarks without
 depth take MediaPipe's metric skeleton shifted onto the depth-measured ones, at half confidence.
+A detection whose depth skeleton is not human-sized (:func:`~.depth_sampling.plausible_body`:
+too few landmarks with depth, or a torso outside 0.2-1.0 m, e.g. a figure printed on a mug) is
+dropped: the frame has no body.
 
 This is not the Body Tracking SDK: one person (legacy MediaPipe), MEDIAPIPE_POSE layout.
 """
@@ -23,99 +28,36 @@ from skelapp.core.layouts import MEDIAPIPE_POSE
 from skelapp.core.skeleton import SkeletonFrame
 
 from .base import MissingDependencyError, SourceError
+from .depth_sampling import (
+    DEPTH_WINDOW,
+    fill_missing,
+    opencv_to_skelapp,
+    plausible_body,
+    sample_depth,
+    sample_depth_epipolar,
+)
 from .mediapipe_pose import MediaPipePose, PoseResult, landmarks_to_camera
 from .threaded import ThreadedSource
 from .webcam import ONE_PERSON_WARNING, empty_frame, import_cv2
 
-DEPTH_WINDOW = 3  # half-size of the depth sampling window, colour pixels
-
-
-# -- pure geometry -------------------------------------------------------------------------
-def sample_depth(depth_mm: np.ndarray, uv: np.ndarray, radius: int = DEPTH_WINDOW) -> np.ndarray:
-    """Median of the valid (> 0) depths in a ``(2r+1)^2`` window around each pixel ``uv (N, 2)``;
-    0 where the window has none or lies outside the image."""
-    h, w = depth_mm.shape[:2]
-    out = np.zeros(len(uv), np.float64)
-    for i, (u, v) in enumerate(np.asarray(uv, np.float64)):
-        if not (np.isfinite(u) and np.isfinite(v)):
-            continue
-        x, y = int(round(u)), int(round(v))
-        win = depth_mm[max(y - radius, 0):min(y + radius + 1, h), max(x - radius, 0):min(x + radius + 1, w)]
-        valid = win[win > 0]
-        if valid.size:
-            out[i] = float(np.median(valid))
-    return out
-
-
-def backproject_pinhole(uv: np.ndarray, depth_mm: np.ndarray, fx: float, fy: float, cx: float,
-                        cy: float) -> np.ndarray:
-    """``(N, 3)`` metres in the OpenCV camera frame (x right, y down, z forward), no distortion."""
-    z = np.asarray(depth_mm, np.float64) / 1000.0
-    uv = np.asarray(uv, np.float64)
-    return np.stack([(uv[:, 0] - cx) * z / fx, (uv[:, 1] - cy) * z / fy, z], axis=1)
-
-
-def opencv_to_skelapp(points: np.ndarray) -> np.ndarray:
-    """OpenCV camera frame -> skelapp camera space: ``(x, y, z) -> (-x, -y, z)``."""
-    p = np.array(points, np.float64, copy=True)
-    p[..., :2] *= -1.0
-    return p
-
-
-def splat_depth(uv: np.ndarray, z_mm: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A ``(height, width)`` uint16 depth image holding, per pixel, the nearest of the points
-    ``uv (N, 2)`` with depth ``z_mm`` that round onto it (0 = no point)."""
-    w, h = size
-    x, y = np.rint(uv[:, 0]).astype(np.int64), np.rint(uv[:, 1]).astype(np.int64)
-    ok = (x >= 0) & (x < w) & (y >= 0) & (y < h) & (z_mm > 0) & np.isfinite(z_mm)
-    flat = np.full(w * h, np.inf)
-    np.minimum.at(flat, y[ok] * w + x[ok], z_mm[ok])
-    flat[~np.isfinite(flat)] = 0
-    return flat.reshape(h, w).astype(np.uint16)
-
-
-def depth_to_color(depth_mm: np.ndarray, rays: np.ndarray, rotation: np.ndarray, translation_m: np.ndarray,
-                   project: Callable[[np.ndarray], np.ndarray], color_size: tuple[int, int]) -> np.ndarray:
-    """Depth image -> colour camera (software version of ``k4a_transformation_depth_image_to_color_camera``).
-
-    *rays* ``(H, W, 2)``: undistorted normalised coordinates of every depth pixel; *rotation*,
-    *translation_m*: depth -> colour extrinsics; *project*: ``(N, 3)`` colour-camera metres ->
-    ``(N, 2)`` colour pixels (distortion included).
-    """
-    z = depth_mm.astype(np.float64).ravel() / 1000.0
-    ok = z > 0
-    r = rays.reshape(-1, 2)[ok]
-    p = np.stack([r[:, 0] * z[ok], r[:, 1] * z[ok], z[ok]], axis=1) @ np.asarray(rotation).T
-    p += np.asarray(translation_m, np.float64).reshape(1, 3)
-    front = p[:, 2] > 0.05
-    p = p[front]
-    return splat_depth(project(p), p[:, 2] * 1000.0, color_size)
-
-
-def fill_missing(joints: np.ndarray, valid: np.ndarray, model: np.ndarray) -> np.ndarray:
-    """Joints without depth (``~valid``) from *model* (same frame) shifted by the median offset
-    between the two on the valid joints (or unshifted when none is valid)."""
-    out = np.array(joints, np.float64, copy=True)
-    shift = np.median(joints[valid] - model[valid], axis=0) if valid.any() else np.zeros(3)
-    out[~valid] = model[~valid] + shift
-    return out
+DepthAt = Callable[[np.ndarray], np.ndarray]  # colour pixels (N, 2) -> colour-camera depth mm (N,), 0 = none
 
 
 def landmarks_to_depth_joints(
-    result: PoseResult, image_size: tuple[int, int], depth_color_mm: np.ndarray | None,
+    result: PoseResult, image_size: tuple[int, int], depth_at: DepthAt | None,
     to_3d: Callable[[tuple[float, float], float], np.ndarray], focal_hfov_deg: float,
-    mirrored: bool = False, radius: int = DEPTH_WINDOW,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(joints (33, 3) skelapp metres, image_xy (33, 2), confidence (33,))`` from one
-    MediaPipe result and a depth image aligned with the colour image.
+    mirrored: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(joints (33, 3) skelapp metres, image_xy (33, 2), confidence (33,), has_depth (33,))``
+    from one MediaPipe result and *depth_at* (None: no depth this frame).
 
     *to_3d* maps a colour pixel and depth (mm) to colour-camera OpenCV millimetres.
     """
     model, _, _ = landmarks_to_camera(result, image_size, False, focal_hfov_deg)
     conf = np.clip(np.asarray(result.visibility, np.float64), 0.0, 1.0)
     joints, valid = model.astype(np.float64), np.zeros(len(model), bool)
-    if depth_color_mm is not None:
-        d = sample_depth(depth_color_mm, result.image_px, radius)
+    if depth_at is not None:
+        d = np.asarray(depth_at(np.asarray(result.image_px, np.float64)))
         for i in np.flatnonzero(d > 0):
             try:
                 uv = (float(result.image_px[i, 0]), float(result.image_px[i, 1]))
@@ -128,9 +70,9 @@ def landmarks_to_depth_joints(
     xy = np.asarray(result.image_px, np.float32)
     if mirrored:
         flip = MEDIAPIPE_POSE.flip_index
-        joints, xy, conf = joints[flip], xy[flip], conf[flip]
+        joints, xy, conf, valid = joints[flip], xy[flip], conf[flip], valid[flip]
         joints[:, 0] *= -1.0
-    return joints.astype(np.float32), xy.copy(), conf.astype(np.float32)
+    return joints.astype(np.float32), xy.copy(), conf.astype(np.float32), valid
 
 
 # -- pyk4a ---------------------------------------------------------------------------------
@@ -159,9 +101,10 @@ class _KinectBase(ThreadedSource):
         self._make_estimator = estimator or MediaPipePose
         self._estimator = None
         self._calibration = None
-        self._software_depth = None  # (rays, R, t, project) once the SDK transformation failed
+        self._software_depth = None  # raw-depth sampling set-up once the SDK transformation failed
+        self.rejected_bodies = 0  # detections dropped as not human-sized (plausible_body)
         self._t0: float | None = None
-        self.depth_path = "sdk"  # or "software" / "none"
+        self.depth_path = "sdk"  # or "software" (raw depth sampled per landmark)
 
     def _setup(self, calibration, fps: float) -> None:
         self._calibration = calibration
@@ -182,44 +125,66 @@ class _KinectBase(ThreadedSource):
             bgr = color
         if bgr is None:
             raise SourceError(f"{self.name}: cannot decode the colour image")
-        depth = None
+        depth, aligned = None, False
         if capture.depth is not None:
             if self.depth_path == "sdk":
                 try:
                     depth = capture.transformed_depth
-                except Exception:  # noqa: BLE001 - engine unavailable: fall back below
+                except Exception:  # noqa: BLE001 - engine unavailable: sample the raw depth instead
                     depth = None
                 if depth is None:
                     self.depth_path = "software"
+                aligned = depth is not None
             if depth is None and self.depth_path == "software":
-                depth = self._software(capture.depth, (bgr.shape[1], bgr.shape[0]))
+                depth = capture.depth  # sampled per landmark in _process, only when someone is seen
         ts = capture.color_timestamp_usec / 1e6
         if self._t0 is None:
             self._t0 = ts
-        return ts - self._t0, (bgr, depth)
+        return ts - self._t0, (bgr, depth, aligned)
 
-    def _software(self, depth: np.ndarray, color_size: tuple[int, int]) -> np.ndarray:
+    def _depth_sampler(self, depth: np.ndarray | None, aligned: bool) -> DepthAt | None:
+        """Colour pixels -> depth (mm) for this frame's depth image (colour-aligned or raw)."""
+        if depth is None:
+            return None
+        if aligned:
+            return lambda uv: sample_depth(depth, uv, self.radius)
         cv2 = import_cv2()
         pyk4a = import_pyk4a()
-        if self._software_depth is None:
-            cal, ct = self._calibration, pyk4a.CalibrationType
+        cal, ct = self._calibration, pyk4a.CalibrationType
+        if self._software_depth is None or self._software_depth[0].shape[:2] != depth.shape:
             h, w = depth.shape
             grid = np.stack(np.meshgrid(np.arange(w), np.arange(h)), -1).reshape(-1, 1, 2).astype(np.float64)
-            rays = cv2.undistortPoints(grid, cal.get_camera_matrix(ct.DEPTH),
-                                       cal.get_distortion_coefficients(ct.DEPTH)).reshape(h, w, 2)
+            kd, dd = cal.get_camera_matrix(ct.DEPTH), cal.get_distortion_coefficients(ct.DEPTH)
+            rays = cv2.undistortPoints(grid, kd, dd).reshape(h, w, 2)
             rot, trans = cal.get_extrinsic_parameters(ct.DEPTH, ct.COLOR)
             kc, dc = cal.get_camera_matrix(ct.COLOR), cal.get_distortion_coefficients(ct.COLOR)
 
-            def project(p):
-                uv = cv2.projectPoints(p.reshape(-1, 1, 3), np.zeros(3), np.zeros(3), kc, dc)[0]
-                return uv.reshape(-1, 2)
+            def projector(k, dist):
+                def project(p):
+                    uv = cv2.projectPoints(np.asarray(p, np.float64).reshape(-1, 1, 3), np.zeros(3),
+                                           np.zeros(3), k, dist)[0]
+                    return uv.reshape(-1, 2)
+                return project
 
-            self._software_depth = (rays, rot, trans, project)
-        rays, rot, trans, project = self._software_depth
-        return depth_to_color(depth, rays, rot, trans, project, color_size)
+            def color_rays(uv):
+                return cv2.undistortPoints(uv.reshape(-1, 1, 2), kc, dc).reshape(-1, 2)
+
+            self._software_depth = (rays, rot, trans, projector(kd, dd), projector(kc, dc), color_rays)
+        rays, rot, trans, project_depth, project_color, color_rays = self._software_depth
+
+        def depth_at(uv: np.ndarray) -> np.ndarray:
+            uv = np.asarray(uv, np.float64)
+            cr = np.full(uv.shape, np.nan)
+            fin = np.isfinite(uv).all(1)
+            if fin.any():
+                cr[fin] = color_rays(uv[fin])
+            return sample_depth_epipolar(depth, uv, cr, rays, rot, trans, project_depth, project_color,
+                                         self.radius)
+
+        return depth_at
 
     def _process(self, t: float, raw: tuple, index: int) -> SkeletonFrame:
-        bgr, depth = raw
+        bgr, depth, aligned = raw
         result = self._estimator.estimate(bgr)
         if result is None:
             return empty_frame(t, index, bgr)
@@ -228,9 +193,12 @@ class _KinectBase(ThreadedSource):
         h, w = bgr.shape[:2]
         fx = float(cal.get_camera_matrix(color)[0, 0])
         hfov = float(np.degrees(2 * np.arctan(0.5 * max(w, h) / fx)))
-        joints, xy, conf = landmarks_to_depth_joints(
-            result, (w, h), depth, lambda uv, d: cal.convert_2d_to_3d(uv, d, color), hfov, self.mirrored,
-            self.radius)
+        joints, xy, conf, has_depth = landmarks_to_depth_joints(
+            result, (w, h), self._depth_sampler(depth, aligned),
+            lambda uv, d: cal.convert_2d_to_3d(uv, d, color), hfov, self.mirrored)
+        if depth is not None and not plausible_body(joints, has_depth):
+            self.rejected_bodies += 1
+            return empty_frame(t, index, bgr)
         return SkeletonFrame(joints[None], conf[None], t, index, MEDIAPIPE_POSE, (0,), xy[None], bgr)
 
     def close(self) -> None:

@@ -142,8 +142,11 @@ class MainWindow(QMainWindow):
         self.status_latency = QLabel("latency –")
         self.status_provider = QLabel("provider –")
         self.status_dropped = QLabel("dropped 0")
-        for w in (self.status_state, self.status_fps, self.status_latency, self.status_provider,
-                  self.status_dropped):
+        self.status_warning = QLabel()  # the source's warning (e.g. one person only), when it has one
+        self.status_warning.setStyleSheet(f"color: {theme.TENTATIVE}")
+        self.status_warning.hide()
+        for w in (self.status_warning, self.status_state, self.status_fps, self.status_latency,
+                  self.status_provider, self.status_dropped):
             sb.addPermanentWidget(w)
         self.status_fps.setToolTip("Source frames per second (last ~2 s)")
         self.status_latency.setToolTip("Recognizer latency, frame arrival → prediction: median / p95")
@@ -245,13 +248,13 @@ class MainWindow(QMainWindow):
             self._source_fps = 30.0
         self.last_error = None
         pipeline.start()
-        self._show_session(spec, recognizer)
+        self._show_session(spec, recognizer, source)
         self.controls.set_running(True)
         self.statusBar().showMessage(f"Running {self.source_name}", 4000)
         self._update_status(force=True)
         return True
 
-    def _show_session(self, spec: SourceSpec, recognizer) -> None:
+    def _show_session(self, spec: SourceSpec, recognizer, source=None) -> None:
         kinds = {"camera": f"camera {spec.camera}", "kinect": "Kinect (live)"}
         info = {"Source": Path(spec.path).name if spec.path else kinds.get(spec.kind, spec.kind)}
         if spec.video:
@@ -261,7 +264,14 @@ class MainWindow(QMainWindow):
         info["Model"] = f"{Path(model).name if model else 'bundled'} · {len(labels)} classes"
         desc = self.description.descriptions
         info["Descriptions"] = desc.dataset if desc is not None else "none"
+        warning = getattr(source, "warning", None)
+        if warning:
+            info["Warning"] = str(warning)
         self.session_box.set_info(**info)
+        short = self.status_warning.fontMetrics().elidedText(f"⚠ {warning}", Qt.ElideRight, 320)
+        self.status_warning.setText(short if warning else "")  # full text: tooltip + session box
+        self.status_warning.setToolTip(str(warning) if warning else "")
+        self.status_warning.setVisible(bool(warning))
 
     def _on_frame(self, frame, track_ids=None) -> None:  # capture thread: store only
         self.feed.push_frame(frame)

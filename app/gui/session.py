@@ -37,7 +37,7 @@ def build_source(spec: SourceSpec):
         _need(spec.path, "video file" if spec.kind == "video" else "Kinect recording")
     try:
         src = build_spec_source(FactorySpec(spec.kind, spec.path, spec.camera, spec.speed, spec.fast,
-                                            spec.loop))
+                                            spec.loop, pace=spec.kind == "video" and not spec.fast))
     except SourceError as e:
         raise SessionError(str(e)) from None
     if spec.kind == "replay" and spec.video:

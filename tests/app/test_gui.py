@@ -238,3 +238,26 @@ def test_event_loop_latency_while_recognizing(window, qtbot, ntu_dir, model) -> 
     print(f"pipeline: {st.fps:.1f} fps, latency median {st.latency_median_ms:.1f} ms, "
           f"p95 {st.latency_p95_ms:.1f} ms, dropped {st.dropped}, {st.provider}")
     assert busy.summary()["n"] > 50
+
+
+def test_source_warning_is_shown(window, qtbot, ntu_dir, model, monkeypatch) -> None:
+    from skelapp.app.gui import main_window, session
+    from skelapp.app.gui.info import breakable
+
+    warning = "MediaPipe Pose (legacy) tracks one person: only one body per frame"
+
+    def with_warning(spec):
+        src = session.build_source(spec)
+        src.warning = warning
+        return src
+
+    w = window
+    monkeypatch.setattr(main_window, "build_source", with_warning)
+    assert w.start(_spec(ntu_dir, model))
+    assert breakable(warning) in w.session_box.label.text()
+    assert w.status_warning.isVisible() and w.status_warning.toolTip() == warning
+    assert w.status_warning.text().startswith("⚠ MediaPipe")
+    w.stop()
+    monkeypatch.undo()
+    assert w.start(_spec(ntu_dir, model))  # a source without a warning clears it
+    assert "Warning" not in w.session_box.label.text() and not w.status_warning.isVisible()

@@ -289,3 +289,37 @@ def test_cli_no_model_bundled_message(tmp_path, recording, monkeypatch, capsys):
     monkeypatch.setattr(recognizer, "default_model_path", lambda: None)
     assert main(["--replay", str(recording), "--headless"]) == 2
     _check_one_line_error(capsys, "no model given")
+
+
+class _WarningReplay(ReplaySource):
+    warning = "tracks one person only"
+
+
+def test_source_warning_in_start_record_and_stderr(tmp_path, model, recording, monkeypatch, capsys):
+    from skelapp.app import run
+
+    monkeypatch.setattr(run, "build_source", lambda args: _WarningReplay(recording))
+    log = tmp_path / "w.jsonl"
+    assert main(["--replay", str(recording), "--fast", "--headless", "--quiet", "--model", str(model),
+                 "--log", str(log)]) == 0
+    recs = read_jsonl(log)
+    assert recs[0]["type"] == "start" and recs[0]["warning"] == "tracks one person only"
+    err = capsys.readouterr().err
+    assert err.count("tracks one person only") == 1 and err.startswith("skelapp: warning: ")
+    monkeypatch.undo()
+    assert main(["--replay", str(recording), "--fast", "--headless", "--quiet", "--model", str(model),
+                 "--log", str(log)]) == 0
+    assert read_jsonl(log)[0]["warning"] is None and "warning" not in capsys.readouterr().err
+
+
+def test_video_is_paced_unless_fast(tmp_path):
+    from skelapp.app.run import build_parser, source_spec
+    from skelapp.devices.factory import build_source
+
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"")  # only has to exist: sources are not opened here
+    paced = source_spec(build_parser().parse_args(["--video", str(video)]))
+    fast = source_spec(build_parser().parse_args(["--video", str(video), "--fast"]))
+    assert paced.pace and not fast.pace
+    assert not source_spec(build_parser().parse_args(["--replay", str(video)])).pace
+    assert build_source(paced).pace and build_source(paced).live and not build_source(fast).pace
