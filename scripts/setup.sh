@@ -10,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 . .venv/bin/activate
 if nvidia-smi >/dev/null 2>&1; then RT=gpu; else RT=cpu; fi
-EXTRAS="${RT},export,gui,video,text,train,dev${SKELAPP_EXTRAS:+,$SKELAPP_EXTRAS}"
+EXTRAS="${RT},export,gui,video,kinect,text,train,dev${SKELAPP_EXTRAS:+,$SKELAPP_EXTRAS}"
 # torch first, pinned, so nothing pulls a CUDA build from the index.
 python -m pip install -q --disable-pip-version-check "torch==2.13.0"
 python -m pip install -q --disable-pip-version-check -e ".[${EXTRAS}]"
