@@ -2,8 +2,10 @@
 
 Capture side (:func:`prepare_frame`): frame -> canonical layout -> body tracking.
 Recognition side (:class:`StreamProcessor`): per track, resample to the model's fps ->
-:class:`StreamingFeaturizer` -> one batched :class:`StreamingRecognizer` step -> smoothing ->
-one :class:`PredictionUpdate` per resampled frame per body.
+:class:`StreamingFeaturizer` -> the track's :class:`RingBuffer` of model-input frames -> one
+batched :class:`StreamingRecognizer` step -> smoothing -> one :class:`PredictionUpdate` per
+resampled frame per body. :meth:`StreamProcessor.history` returns the newest model-input frames
+of a track (zero-copy), e.g. to enrol a recorded example or to re-run a window for comparison.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .conversion import frame_to_canonical
+from .layouts import CANONICAL
 from .normalize import StreamingFeaturizer
 from .prediction import ClassScore, PredictionUpdate
 from .recognizer import StreamingRecognizer, softmax
 from .resample import StreamResampler
+from .ring_buffer import RingBuffer
 from .skeleton import SkeletonFrame
 from .smoothing import MotionMeter, PredictionSmoother, SmoothingConfig
 from .tracking import BodyTracker
@@ -45,15 +49,21 @@ class _Track:
     featurizer: StreamingFeaturizer
     motion: MotionMeter
     smoother: PredictionSmoother
+    history: RingBuffer  # model-input feature frames (V, C), newest last
 
 
 class StreamProcessor:
     def __init__(
-        self, recognizer: StreamingRecognizer, smoothing: SmoothingConfig | None = None, top_k: int = 3
+        self,
+        recognizer: StreamingRecognizer,
+        smoothing: SmoothingConfig | None = None,
+        top_k: int = 3,
+        history_seconds: float = 10.0,
     ) -> None:
         self.recognizer = recognizer
         self.smoothing = smoothing or SmoothingConfig()
         self.top_k = top_k
+        self.history_frames = max(1, round(history_seconds * recognizer.feature_config.fps))
         self._tracks: dict[int, _Track] = {}
 
     def _track(self, tid: int) -> _Track:
@@ -66,6 +76,7 @@ class StreamProcessor:
                 StreamingFeaturizer(rec.feature_config),
                 MotionMeter(fps, self.smoothing.motion_alpha),
                 PredictionSmoother(rec.labels, fps, self.smoothing, rec.info.typical_durations),
+                RingBuffer(self.history_frames, (CANONICAL.num_joints, rec.feature_config.channels)),
             )
             rec.reset(tid)
         return tr
@@ -73,6 +84,14 @@ class StreamProcessor:
     def end_track(self, tid: int) -> None:
         self._tracks.pop(tid, None)
         self.recognizer.drop(tid)
+
+    def history(self, tid: int, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The newest *n* (default: all held) model-input frames ``(n, V, C)`` of track *tid* and
+        their times, oldest first. A zero-copy view: copy it to keep it past further frames."""
+        tr = self._tracks.get(tid)
+        if tr is None:
+            raise KeyError(f"no active track {tid}")
+        return tr.history.last(n)
 
     @property
     def tracks(self) -> list[int]:
@@ -94,6 +113,7 @@ class StreamProcessor:
                     g, j, c = s[r]
                     tr = self._tracks[tid]
                     feats[tid] = tr.featurizer.push(j, c)[0]
+                    tr.history.push(feats[tid], g)
                     info[tid] = (g, tr.motion.push(j, c))
             logits = self.recognizer.step(feats)
             for tid, lg in logits.items():

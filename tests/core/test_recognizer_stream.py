@@ -69,6 +69,23 @@ def test_logits_equal_offline_model_on_resampled_features(rec):
     np.testing.assert_allclose([u.probabilities for u in ups], want, atol=1e-4)
 
 
+def test_track_history_holds_the_model_input_frames(rec):
+    seq = _walker(120, 30.0, bodies=2)  # 4 s -> 60 model frames per body
+    proc = StreamProcessor(rec, history_seconds=2.0)  # keeps the newest 30
+    _run(proc, seq)
+    canon = resample_sequence(to_canonical(seq), 15.0)
+    for body in (0, 1):
+        want = compute_features(canon.joints[:, body], canon.confidence[:, body], rec.feature_config)
+        got, times = proc.history(body)
+        assert got.shape == (30, 20, rec.feature_config.channels)
+        np.testing.assert_allclose(got, want[-30:], atol=1e-6)
+        np.testing.assert_allclose(times, np.arange(30, 60) / 15.0, atol=1e-9)
+        last5, _ = proc.history(body, 5)
+        assert np.shares_memory(last5, got) and np.array_equal(last5, got[-5:])
+    with pytest.raises(KeyError, match="no active track 7"):
+        proc.history(7)
+
+
 def test_model_state_reset_after_idle(rec):
     cfg = SmoothingConfig(ema_alpha=1.0, idle_seconds=0.5)
     seq = _walker(90, 30.0, bodies=1, still_from=30)  # moves 1 s, then stands still
