@@ -11,14 +11,14 @@ from skelapp.core.layouts import CANONICAL
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    rot_y_deg: float = 45.0  # rotation about the vertical axis: +/- this
+    rot_y_deg: float = 30.0  # rotation about the vertical axis: +/- this
     rot_xz_deg: float = 10.0  # small tilt about x and z
     scale: float = 0.1  # per-axis scale factor in 1 +/- this
     rate: float = 0.2  # playback rate in 1 +/- this (resampling)
     crop_prob: float = 0.5  # probability of taking a random temporal sub-window
     crop_min: float = 0.6  # shortest sub-window, as a fraction of the clip
     min_frames: int = 4
-    mirror_prob: float = 0.0  # probability of a left-right mirror (x -> -x, left/right joints swapped)
+    mirror_prob: float = 0.5  # probability of a left-right mirror (x -> -x, left/right joints swapped)
 
     def to_dict(self) -> dict:
         return asdict(self)

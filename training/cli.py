@@ -15,8 +15,8 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True, help="dataset directory (or the shared data root)")
     p.add_argument("--out", required=True, help="run directory (checkpoints, history, result)")
     p.add_argument("--protocol", default=None, help="xview / xsub (default: the dataset's standard one)")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--epochs", type=int, default=35)
+    p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--loss", choices=("early", "full"), default="early")
@@ -29,7 +29,8 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--model", default="{}", help="JSON ModelConfig overrides, e.g. '{\"window\": 48}'")
     p.add_argument("--augment", default="{}", help="JSON AugmentConfig overrides")
-    p.add_argument("--features", default="{}", help="JSON FeatureConfig overrides, e.g. '{\"facing\": true}'")
+    p.add_argument("--features", default='{"facing": true}',
+                   help="JSON FeatureConfig overrides ('{}' = core defaults, no facing normalisation)")
     p.add_argument("--select", choices=("last", "val"), default="last",
                    help="weights to report and export: last epoch, or best on the validation hold-out")
     p.add_argument("--quiet", action="store_true")

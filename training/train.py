@@ -31,8 +31,8 @@ class TrainConfig:
     data: str = ""
     out: str = "runs/default"
     protocol: str | None = None
-    epochs: int = 30
-    batch_size: int = 32
+    epochs: int = 35
+    batch_size: int = 16
     lr: float = 2e-3
     weight_decay: float = 0.05
     warmup_epochs: int = 2
@@ -46,7 +46,8 @@ class TrainConfig:
     threads: int = 0  # torch CPU threads; 0 = leave default
     model: dict = field(default_factory=dict)  # ModelConfig overrides
     augment: dict = field(default_factory=dict)  # AugmentConfig overrides
-    features: dict = field(default_factory=dict)  # FeatureConfig overrides (e.g. {"facing": true})
+    # FeatureConfig overrides; facing normalisation helps across camera views
+    features: dict = field(default_factory=lambda: {"facing": True})
     select: str = "last"  # weights reported in result.json: "last" epoch or "val" (best on validation)
 
 
