@@ -240,11 +240,15 @@ class KinectSource(_KinectBase):
         self._setup(device.calibration, 30.0)
 
     def _read(self):
-        try:
-            capture = self._device.get_capture(timeout=2000)
-        except Exception as e:  # noqa: BLE001 - unplugged / timeout
-            raise SourceError(f"Azure Kinect {self.device_id}: stopped delivering frames ({e})") from None
-        return self._capture_to_raw(capture) or self._read()
+        while True:  # skip captures without a colour/depth pair
+            try:
+                capture = self._device.get_capture(timeout=2000)
+            except Exception as e:  # noqa: BLE001 - unplugged / timeout
+                raise SourceError(
+                    f"Azure Kinect {self.device_id}: stopped delivering frames ({e})") from None
+            raw = self._capture_to_raw(capture)
+            if raw:
+                return raw
 
     def close(self) -> None:
         super().close()
