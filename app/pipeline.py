@@ -115,7 +115,8 @@ class Pipeline:
         self._finished_cbs.append(cb)
 
     def updates(self, timeout: float | None = None) -> Iterator[PredictionUpdate]:
-        """Iterate updates until the run ends (register before :meth:`start`)."""
+        """Iterate updates until the run ends. Subscribes at call time (not at the first
+        ``next``), so call it before :meth:`start` to see every update."""
         q: collections.deque = collections.deque()
         cond = threading.Condition()
 
@@ -126,14 +127,18 @@ class Pipeline:
 
         self.on_update(put)
         self.on_finished(lambda _e: put(None))
-        while True:
-            with cond:
-                if not cond.wait_for(lambda: q, timeout):
+
+        def drain() -> Iterator[PredictionUpdate]:
+            while True:
+                with cond:
+                    if not cond.wait_for(lambda: q, timeout):
+                        return
+                    u = q.popleft()
+                if u is None:
                     return
-                u = q.popleft()
-            if u is None:
-                return
-            yield u
+                yield u
+
+        return drain()
 
     # -- control ---------------------------------------------------------------------------
     def start(self) -> None:

@@ -169,8 +169,9 @@ def test_pause_skips_live_frames_and_resume_continues(rec):
 
 def test_updates_iterator(rec):
     pipe = Pipeline(ListSource(12), rec)
-    it = pipe.updates(timeout=10)
+    it = pipe.updates(timeout=10)  # subscribes now, before any update exists
     pipe.start()
+    pipe.wait(10)  # consume only after the run: nothing may be lost meanwhile
     got = list(it)
     assert len(got) == 24 and pipe.finished
 
