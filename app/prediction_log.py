@@ -117,10 +117,12 @@ class CsvLog(PredictionLog):
 
 
 def open_prediction_log(path: str | Path) -> PredictionLog:
-    """A JSONL (``.jsonl``/``.json``/``.ndjson``) or CSV (``.csv``) log, by suffix."""
+    """A JSONL (``.jsonl``/``.json``/``.ndjson``) or CSV (``.csv``) log, by suffix; missing parent
+    folders are created."""
     p = Path(path)
     for cls in (JsonlLog, CsvLog):
         if p.suffix.lower() in cls.suffixes:
+            p.parent.mkdir(parents=True, exist_ok=True)
             return cls(p)
     raise ValueError(f"log file must end in .jsonl or .csv, got {p.name!r}")
 

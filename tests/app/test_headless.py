@@ -56,7 +56,7 @@ def _check_one_line_error(capsys, *needles: str) -> str:
 
 
 def test_replay_to_jsonl(tmp_path, model, recording, capsys):
-    log = tmp_path / "out.jsonl"
+    log = tmp_path / "runs" / "new" / "out.jsonl"  # missing folders are created
     rc = main(["--replay", str(recording), "--fast", "--headless", "--model", str(model), "--log", str(log)])
     assert rc == 0
     recs = read_jsonl(log)
