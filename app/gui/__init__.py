@@ -50,6 +50,7 @@ def launch(args: Namespace) -> int:
     from .session import RecognizerCache
 
     win = MainWindow(recognizers=RecognizerCache(prefer_gpu=not getattr(args, "cpu", False)))
+    win.log_path = getattr(args, "log", None)
     spec = spec_from_args(args)
     if spec is not None:
         win.controls.set_spec(spec)

@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("skelapp", "skelapp")
         self.feed = LiveFeed()
         self.pipeline = None
+        self.log_path: str | None = None  # `--log FILE`: every run writes its predictions there
         self.source_name = ""
         self.last_error: str | None = None
         self.last_recording: Path | None = None
@@ -236,6 +237,8 @@ class MainWindow(QMainWindow):
         except (SessionError, OSError, ValueError) as e:
             self._error(str(e))
             return False
+        if self.log_path and not self._attach_log(pipeline, source, recognizer):
+            return False
         self._set_labels(list(getattr(recognizer, "labels", []) or []))
         self._reset_display()
         pipeline.on_frame(self._on_frame)
@@ -252,6 +255,29 @@ class MainWindow(QMainWindow):
         self.controls.set_running(True)
         self.statusBar().showMessage(f"Running {self.source_name}", 4000)
         self._update_status(force=True)
+        return True
+
+    def _attach_log(self, pipeline, source, recognizer) -> bool:
+        """Log this run like headless mode: start record, one line per update (flushed),
+        summary when the run ends for any reason."""
+        from skelapp.app.headless import start_record, summary_record
+        from skelapp.app.prediction_log import open_prediction_log
+
+        try:
+            log = open_prediction_log(self.log_path)
+            log.write_start(start_record(source, recognizer))
+        except (OSError, ValueError) as e:
+            self._error(f"cannot write log {self.log_path}: {e}")
+            return False
+        pipeline.on_update(log.write)
+
+        def finished(error) -> None:
+            summary = summary_record(pipeline)
+            summary["error"] = str(error) if error else summary.get("error")
+            log.write_summary(summary)
+            log.close()
+
+        pipeline.on_finished(finished)
         return True
 
     def _show_session(self, spec: SourceSpec, recognizer, source=None) -> None:

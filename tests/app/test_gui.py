@@ -115,6 +115,29 @@ def test_replay_drives_widgets(window, qtbot, ntu_dir, model) -> None:
     assert "FPS" in w.status_fps.text() and w.status_provider.text().startswith("CPU")
 
 
+def test_log_is_written_from_the_gui(window, qtbot, ntu_dir, model, tmp_path) -> None:
+    """`skelapp --replay F --log out.jsonl` with a display logs like headless mode does."""
+    from skelapp.app.prediction_log import read_jsonl
+
+    w = window
+    w.log_path = str(tmp_path / "logs" / "gui.jsonl")
+    assert w.start(_spec(ntu_dir, model, fast=True))
+    qtbot.waitUntil(lambda: w.pipeline is None, timeout=30000)
+    recs = read_jsonl(w.log_path)
+    assert recs[0]["type"] == "start" and recs[0]["source"].startswith("replay:" + NTU_ONE)
+    ups = [r for r in recs if r["type"] == "update"]
+    assert len(ups) == 52 and ups[-1]["frame_index"] == 102  # 103 frames at 30 fps -> 15 fps
+    assert recs[-1]["type"] == "summary" and recs[-1]["frames"] == 103 and recs[-1]["error"] is None
+    # stopping mid-run still closes the log with a summary
+    w.log_path = str(tmp_path / "stopped.jsonl")
+    assert w.start(_spec(ntu_dir, model, loop=True))
+    qtbot.waitUntil(lambda: w.feed.frames_seen > 10, timeout=10000)
+    w.stop()
+    recs = read_jsonl(w.log_path)
+    assert recs[0]["type"] == "start" and recs[-1]["type"] == "summary"
+    assert recs[-1]["updates"] == sum(r["type"] == "update" for r in recs) > 0
+
+
 def test_pause_resume_stop(window, qtbot, ntu_dir, model) -> None:
     w = window
     assert w.start(_spec(ntu_dir, model, loop=True))
