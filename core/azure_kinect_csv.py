@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .conversion import opencv_to_skelapp
 from .errors import SkeletonFormatError
 from .layouts import AZURE_KINECT
 from .skeleton import SkeletonSequence
 from .text_io import parse_rows, read_lines
 
 FPS = 30.0
-_K4ABT_TO_SKELAPP = np.array([-1.0, -1.0, 1.0])
 
 
 def _key(name: str) -> str:
@@ -56,6 +56,6 @@ def read_azure_kinect_csv(path: str | Path) -> SkeletonSequence:
     line_nos = np.repeat(np.arange(2, len(lines) + 1), n)
     data = parse_rows(path, rows, line_nos, 3, 'joint cell "x y z"').reshape(-1, n, 3)
     joints = np.empty_like(data)
-    joints[:, cols] = data * _K4ABT_TO_SKELAPP
+    joints[:, cols] = opencv_to_skelapp(data)
     return SkeletonSequence.from_joints(joints, AZURE_KINECT, FPS, source=str(path),
                                         meta={"file_name": path.name})

@@ -127,6 +127,15 @@ def frame_to_canonical(frame: SkeletonFrame) -> SkeletonFrame:
     return SkeletonFrame(j, c, frame.timestamp, frame.index, CANONICAL, frame.body_ids, x, frame.image)
 
 
+def opencv_to_skelapp(points: np.ndarray) -> np.ndarray:
+    """OpenCV-style camera axes (x right, y down, z forward: MediaPipe world landmarks, Azure
+    Kinect / k4abt) -> skelapp camera space, the proper rotation ``(x, y, z) -> (-x, -y, z)``.
+    Returns a float64 copy."""
+    p = np.array(points, np.float64, copy=True)
+    p[..., :2] *= -1.0
+    return p
+
+
 def mirror_joints(joints: np.ndarray, layout: JointLayout) -> np.ndarray:
     """Mirror ``(..., V, 3)`` joints in x and swap left/right names: the same person as seen in
     a mirror, labelled anatomically again."""

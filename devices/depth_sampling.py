@@ -51,13 +51,6 @@ def backproject_pinhole(uv: np.ndarray, depth_mm: np.ndarray, fx: float, fy: flo
     return np.stack([(uv[:, 0] - cx) * z / fx, (uv[:, 1] - cy) * z / fy, z], axis=1)
 
 
-def opencv_to_skelapp(points: np.ndarray) -> np.ndarray:
-    """OpenCV camera frame -> skelapp camera space: ``(x, y, z) -> (-x, -y, z)``."""
-    p = np.array(points, np.float64, copy=True)
-    p[..., :2] *= -1.0
-    return p
-
-
 def splat_depth(uv: np.ndarray, z_mm: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A ``(height, width)`` uint16 depth image holding, per pixel, the nearest of the points
     ``uv (N, 2)`` with depth ``z_mm`` that round onto it (0 = no point)."""

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skelapp.core.conversion import mirror_joints, opencv_to_skelapp
 from skelapp.core.layouts import MEDIAPIPE_POSE
 from skelapp.core.skeleton import SkeletonFrame
 
@@ -31,7 +32,6 @@ from .base import MissingDependencyError, SourceError
 from .depth_sampling import (
     DEPTH_WINDOW,
     fill_missing,
-    opencv_to_skelapp,
     plausible_body,
     sample_depth,
     sample_depth_epipolar,
@@ -70,8 +70,8 @@ def landmarks_to_depth_joints(
     xy = np.asarray(result.image_px, np.float32)
     if mirrored:
         flip = MEDIAPIPE_POSE.flip_index
-        joints, xy, conf, valid = joints[flip], xy[flip], conf[flip], valid[flip]
-        joints[:, 0] *= -1.0
+        joints = mirror_joints(joints, MEDIAPIPE_POSE)
+        xy, conf, valid = xy[flip], conf[flip], valid[flip]
     return joints.astype(np.float32), xy.copy(), conf.astype(np.float32), valid
 
 

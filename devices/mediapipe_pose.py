@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from skelapp.core.conversion import mirror_joints, opencv_to_skelapp
 from skelapp.core.layouts import MEDIAPIPE_POSE
 
 from .base import MissingDependencyError
@@ -98,13 +99,12 @@ def landmarks_to_camera(
         z = FALLBACK_DEPTH_M
         t = np.array([(hips[0] - width / 2) * z / focal, (hips[1] - height / 2) * z / focal, z])
     cam = np.asarray(result.world, np.float64) + t  # OpenCV frame: x right, y down, z forward
-    joints = np.stack([-cam[:, 0], -cam[:, 1], cam[:, 2]], axis=1)
+    joints = opencv_to_skelapp(cam)
     xy = np.asarray(result.image_px, np.float32)
     conf = np.clip(np.asarray(result.visibility, np.float32), 0.0, 1.0)
     if mirrored:
         flip = MEDIAPIPE_POSE.flip_index
-        joints = joints[flip]
-        joints[:, 0] *= -1.0
+        joints = mirror_joints(joints, MEDIAPIPE_POSE)
         xy, conf = xy[flip], conf[flip]
     return joints.astype(np.float32), xy.copy(), conf.copy()
 

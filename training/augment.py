@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from skelapp.core.conversion import mirror_joints
 from skelapp.core.layouts import CANONICAL
 
 
@@ -59,7 +60,6 @@ def augment(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
     s = rng.uniform(1 - cfg.scale, 1 + cfg.scale, 3)
     out = (joints @ r.T) * s
     if rng.random() < cfg.mirror_prob:
-        flip = CANONICAL.flip_index
-        out, conf = out[:, flip] * np.array([-1.0, 1.0, 1.0]), conf[:, flip]
+        out, conf = mirror_joints(out, CANONICAL), conf[:, CANONICAL.flip_index]
     out[conf <= 0] = 0.0  # absent joints stay zero
     return out.astype(np.float32), conf

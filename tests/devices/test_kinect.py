@@ -9,13 +9,13 @@ import time
 import numpy as np
 import pytest
 
+from skelapp.core.conversion import opencv_to_skelapp
 from skelapp.core.layouts import MEDIAPIPE_POSE
 from skelapp.devices.base import MissingDependencyError, SourceError
 from skelapp.devices.depth_sampling import (
     backproject_pinhole,
     depth_to_color,
     fill_missing,
-    opencv_to_skelapp,
     plausible_body,
     sample_depth,
     sample_depth_epipolar,
