@@ -21,7 +21,10 @@ import numpy as np
 from tqdm import tqdm
 
 from skelapp.core.conversion import to_canonical
+from skelapp.core.msr_action3d import parse_msr_name
 from skelapp.core.normalize import FeatureConfig, compute_features
+from skelapp.core.ntu_skeleton import parse_ntu_name
+from skelapp.core.nw_ucla import parse_nw_ucla_name
 from skelapp.core.resample import resample_sequence
 from skelapp.core.skeleton import SkeletonSequence
 
@@ -107,18 +110,18 @@ def _scan_nw_ucla(root: Path) -> tuple[list[str], list[Item]]:
         raise DatasetError(f"no NW-UCLA JSON files (aXX_sYY_eZZ_vWW.json) under {root}")
     items = []
     for f in files:
-        m = re.match(r"a(\d+)_s(\d+)_e(\d+)_v(\d+)", f.stem)
-        if not m:
+        ids = parse_nw_ucla_name(f.stem)
+        if not ids:
             continue
 
-        action = int(m.group(1))
+        action = ids["action"]
         if action not in NW_UCLA_ACTIONS:
             raise DatasetError(f"{f}: unknown NW-UCLA action a{action:02d}")
 
         def load(f: Path = f) -> SkeletonSequence:
             return read_nw_ucla(f)[0]
 
-        items.append((f.stem, load, NW_UCLA_ACTIONS.index(action), int(m.group(2)), int(m.group(4))))
+        items.append((f.stem, load, NW_UCLA_ACTIONS.index(action), ids["subject"], ids["view"]))
     return NW_UCLA_LABELS, items
 
 
@@ -136,8 +139,10 @@ def _scan_msr(root: Path) -> tuple[list[str], list[Item]]:
         f = d / f"{s}_skeleton3D.txt"
         if not f.exists():
             raise DatasetError(f"MSR Action3D file {f} listed but missing")
-        m = re.match(r"a(\d+)_s(\d+)_e(\d+)", s)
-        items.append((s, lambda f=f: read_msr_action3d(f), int(m.group(1)) - 1, int(m.group(2)), 0))
+        ids = parse_msr_name(s)
+        if not ids:
+            raise DatasetError(f"MSR Action3D name {s!r} is not aAA_sSS_eEE")
+        items.append((s, lambda f=f: read_msr_action3d(f), ids["action"] - 1, ids["subject"], 0))
     if not items:
         raise DatasetError(f"no MSR Action3D files under {root}")
     return MSR_LABELS, items
@@ -155,11 +160,11 @@ def _scan_ntu(root: Path, missing: set[str] | None = None) -> tuple[list[str], l
     missing = missing or set()
     items = []
     for f in sorted(d.glob("S*C*P*R*A*.skeleton")):
-        m = re.match(r"S(\d+)C(\d+)P(\d+)R(\d+)A(\d+)", f.stem)
-        if not m or f.stem in missing or int(m.group(5)) > 60:
+        ids = parse_ntu_name(f.stem)
+        if not ids or f.stem in missing or ids["action"] > 60:
             continue
-        items.append((f.stem, lambda f=f: read_ntu_skeleton(f), int(m.group(5)) - 1, int(m.group(3)),
-                      int(m.group(2))))
+        items.append((f.stem, lambda f=f: read_ntu_skeleton(f), ids["action"] - 1, ids["performer"],
+                      ids["camera"]))
     if not items:
         raise DatasetError(f"no NTU .skeleton files (SxxxCxxxPxxxRxxxAxxx.skeleton) under {root}")
     return ntu_labels(root), items
