@@ -14,15 +14,13 @@ from .train import score
 
 
 def onnx_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tuple[list[np.ndarray], dict]:
-    """Per-frame logits of each clip (whole clip, fresh state) with ORT, and the metadata."""
-    import onnxruntime as ort
+    """Per-frame logits of each clip (whole clip, fresh state) through the app's
+    :class:`StreamingRecognizer` (ONNX Runtime, CPU), and the model's metadata."""
+    from skelapp.core.recognizer import StreamingRecognizer
 
-    from .export import run_onnx_offline
-
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    meta = dict(sess.get_modelmeta().custom_metadata_map)
-    shapes = json.loads(meta["skelapp.state_shapes"])
-    return [run_onnx_offline(sess, f, shapes) for f in feats], meta
+    rec = StreamingRecognizer(path, prefer_gpu=False, threads=0)  # 0: ORT's default thread count
+    meta = dict(rec.session.get_modelmeta().custom_metadata_map)
+    return [rec.run_offline(f) for f in feats], meta
 
 
 def checkpoint_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tuple[list[np.ndarray], dict]:

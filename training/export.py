@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from skelapp.core.normalize import FeatureConfig
+from skelapp.core.recognizer import StreamingRecognizer
 
 from .model import CausalSTGCN, ModelConfig, count_parameters, streaming_macs
 
@@ -84,36 +85,14 @@ def export_onnx(
     return max(onnx_torch_max_diff(model, path, c) for c in clips)
 
 
-def run_onnx_offline(session, clip: np.ndarray, state_shapes: list[list[int]]) -> np.ndarray:
-    """Whole clip ``(T, V, C)`` through an ORT session from a fresh state -> ``(T, K)``."""
-    feed = {"x": clip[None].astype(np.float32)}
-    feed.update({f"state_{i}": np.zeros((1, *s), np.float32) for i, s in enumerate(state_shapes)})
-    return session.run(["logits"], feed)[0][0]
-
-
-def run_onnx_streaming(session, clip: np.ndarray, state_shapes: list[list[int]]) -> np.ndarray:
-    """Frame by frame through an ORT session, carrying the states -> ``(T, K)``."""
-    states = [np.zeros((1, *s), np.float32) for s in state_shapes]
-    outs = []
-    for t in range(len(clip)):
-        feed = {"x": clip[None, t : t + 1].astype(np.float32)}
-        feed.update({f"state_{i}": s for i, s in enumerate(states)})
-        res = session.run(None, feed)
-        outs.append(res[0][0, 0])
-        states = res[1:]
-    return np.stack(outs)
-
-
 def onnx_torch_max_diff(model: CausalSTGCN, path: str | Path, clip: np.ndarray) -> float:
-    """Max abs logit difference between torch (offline) and ORT (offline and streaming)."""
-    import onnxruntime as ort
-
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    shapes = [list(s) for s in model.state_shapes()]
+    """Max abs logit difference between torch (offline) and ORT through the app's
+    :class:`StreamingRecognizer` (whole clip, and one frame at a time with carried state)."""
+    rec = StreamingRecognizer(path, prefer_gpu=False)
     with torch.no_grad():
         ref = model.eval().forward_offline(torch.from_numpy(clip[None].astype(np.float32)))[0][0].numpy()
-    off = run_onnx_offline(sess, clip, shapes)
-    stream = run_onnx_streaming(sess, clip, shapes)
+    off = rec.run_offline(clip)
+    stream = np.stack([rec.step({0: frame})[0] for frame in clip])
     return float(max(np.abs(off - ref).max(), np.abs(stream - ref).max()))
 
 
@@ -144,28 +123,3 @@ def make_test_model(
     labels = labels or [f"class_{i}" for i in range(num_classes)]
     export_onnx(model, path, labels, fc, dataset="random-test-model")
     return Path(path)
-
-
-def benchmark_streaming(path: str | Path, frames: int = 500, threads: int = 1) -> dict[str, float]:
-    """Median / p90 milliseconds of one ORT streaming step (T = 1, batch 1) on this CPU."""
-    import time
-
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    meta = sess.get_modelmeta().custom_metadata_map
-    shapes = json.loads(meta["skelapp.state_shapes"])
-    c = FeatureConfig.from_dict(json.loads(meta["skelapp.feature_config"])).channels
-    states = [np.zeros((1, *s), np.float32) for s in shapes]
-    x = np.random.default_rng(0).normal(size=(frames + 20, 1, 1, 20, c)).astype(np.float32)
-    times = []
-    for t in range(frames + 20):
-        feed = {"x": x[t], **{f"state_{i}": s for i, s in enumerate(states)}}
-        t0 = time.perf_counter()
-        _, *states = sess.run(None, feed)
-        if t >= 20:
-            times.append(time.perf_counter() - t0)
-    ms = np.array(times) * 1e3
-    return {"median_ms": float(np.median(ms)), "p90_ms": float(np.percentile(ms, 90)), "threads": threads}

@@ -9,13 +9,8 @@ import pytest
 import torch
 
 from skelapp.core.normalize import FeatureConfig
-from skelapp.training.export import (
-    export_onnx,
-    make_test_model,
-    read_metadata,
-    run_onnx_offline,
-    run_onnx_streaming,
-)
+from skelapp.core.recognizer import StreamingRecognizer
+from skelapp.training.export import export_onnx, make_test_model, read_metadata
 from skelapp.training.model import CausalSTGCN, ModelConfig
 
 
@@ -73,12 +68,10 @@ def test_onnx_matches_torch(tmp_path) -> None:
     shapes = json.loads(meta["skelapp.state_shapes"])
     assert shapes == [list(s) for s in m.state_shapes()]
 
-    import onnxruntime as ort
-
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    rec = StreamingRecognizer(path, prefer_gpu=False)
     clip = np.random.default_rng(3).normal(size=(70, 20, 6)).astype(np.float32)
-    off = run_onnx_offline(sess, clip, shapes)
-    stream = run_onnx_streaming(sess, clip, shapes)
+    off = rec.run_offline(clip)
+    stream = np.stack([rec.step({0: frame})[0] for frame in clip])
     assert off.shape == (70, 10)
     assert np.abs(off - stream).max() < 1e-4
 
