@@ -89,11 +89,11 @@ def run(video: Path, frames: int = 150, size: tuple[int, int] | None = None, mod
     import cv2
 
     from skelapp.core.conversion import frame_to_canonical
-    from skelapp.core.layouts import MEDIAPIPE_POSE
-    from skelapp.core.skeleton import SkeletonFrame
-    from skelapp.devices.mediapipe_pose import MediaPipePose, landmarks_to_camera
+    from skelapp.devices.mediapipe_pose import MediaPipePose
+    from skelapp.devices.webcam import WebcamSource
 
     est = MediaPipePose()
+    to_frame = WebcamSource(video, mirrored=mirrored).to_frame  # the source's own conversion, unopened
     step, model_info = _recognizer(model)
     decode: list[float] = []
     times = {k: [] for k in STAGES[1:]}
@@ -103,18 +103,10 @@ def run(video: Path, frames: int = 150, size: tuple[int, int] | None = None, mod
         t0 = time.perf_counter()
         res = est.estimate(bgr)
         t1 = time.perf_counter()
-        if res is not None:
-            h, w = bgr.shape[:2]
-            j, xy, c = landmarks_to_camera(res, (w, h), mirrored)
-            frame = SkeletonFrame(j[None], c[None], i / 30.0, i, MEDIAPIPE_POSE, (0,), xy[None], bgr)
-        else:
-            v = MEDIAPIPE_POSE.num_joints
-            frame = SkeletonFrame(np.zeros((0, v, 3), np.float32), np.zeros((0, v), np.float32), i / 30.0, i,
-                                  MEDIAPIPE_POSE, ())
-        canon = frame_to_canonical(frame)
+        canon = frame_to_canonical(to_frame(res, bgr, i / 30.0, i))
         t2 = time.perf_counter()
         if step is not None:
-            step(frame)
+            step(canon)  # already canonical: the recognizer stage does not convert again
         t3 = time.perf_counter()
         if i >= warmup:
             detected += res is not None
@@ -122,7 +114,6 @@ def run(video: Path, frames: int = 150, size: tuple[int, int] | None = None, mod
             times["convert"].append(t2 - t1)
             if step is not None:
                 times["recognizer"].append(t3 - t2)
-        del canon
     est.close()
     times["decode"] = decode[warmup:]
     stages = {}
