@@ -36,14 +36,11 @@ STAGES = ("decode", "pose", "convert", "recognizer")
 
 
 def find_video() -> Path | None:
-    roots = [os.environ.get("SKELAPP_DATA", "")]
-    here = Path(__file__).resolve().parent
-    roots += [str(here.parent.parent / "shared" / "data"), str(Path.cwd().parent / "shared" / "data")]
-    for r in roots:
-        p = Path(r) / "videos" / "gymtrainer_squat.mp4"
-        if r and p.is_file():
-            return p
-    return None
+    from skelapp.core.data_dir import find_data_dir
+
+    data = find_data_dir()
+    p = data / "videos" / "gymtrainer_squat.mp4" if data is not None else None
+    return p if p is not None and p.is_file() else None
 
 
 def _frames(path: Path, n: int, size: tuple[int, int] | None, cv2, times: list[float]):

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from skelapp.core.conversion import conversion_matrix, facing_direction, to_canonical
+from skelapp.core.data_dir import find_data_dir
 from skelapp.core.layouts import CANONICAL, MEDIAPIPE_POSE
 from skelapp.core.ntu_skeleton import read_ntu_skeleton
 
@@ -191,13 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-frames", type=int, default=None)
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = p.parse_args(argv)
-    data = args.data
-    if data is None:
-        import os
-
-        data = os.environ.get("SKELAPP_DATA") or next(
-            (str(c) for c in (Path.cwd().parent / "shared" / "data", Path.cwd() / "shared" / "data")
-             if (c / "SOURCES.md").exists()), None)
+    data = args.data or find_data_dir()
     if data is None:
         print("mapping_check: no data folder; pass --data DIR", file=sys.stderr)
         return 2

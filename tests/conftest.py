@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-_HERE = Path(__file__).resolve().parent
-
-
-def find_data_dir() -> Path | None:
-    env = os.environ.get("SKELAPP_DATA")
-    candidates = [Path(env)] if env else []
-    candidates += [_HERE.parent.parent / "shared" / "data", _HERE.parent / "shared" / "data"]
-    for c in candidates:
-        if (c / "SOURCES.md").exists():
-            return c
-    return None
-
+from skelapp.core.data_dir import find_data_dir
 
 DATA_DIR = find_data_dir()
 
