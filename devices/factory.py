@@ -44,7 +44,7 @@ def _existing(path: str, what: str) -> str:
     if not path:
         raise SourceError(f"no {what} given")
     if not Path(path).expanduser().is_file():
-        raise SourceError(f"{path}: no such file (expected a {what})")
+        raise SourceError(f"{what} not found: {path} (no such file)")
     return str(Path(path).expanduser())
 
 

@@ -271,10 +271,8 @@ class MainWindow(QMainWindow):
             return False
         pipeline.on_update(log.write)
 
-        def finished(error) -> None:
-            summary = summary_record(pipeline)
-            summary["error"] = str(error) if error else summary.get("error")
-            log.write_summary(summary)
+        def finished(_error) -> None:  # summary_record already carries the run's error
+            log.write_summary(summary_record(pipeline))
             log.close()
 
         pipeline.on_finished(finished)

@@ -30,11 +30,8 @@ def _need(path: str, what: str) -> Path:
 
 
 def build_source(spec: SourceSpec):
-    """A :class:`~skelapp.devices.base.SkeletonSource` for *spec* (not opened yet)."""
-    if spec.kind == "replay":
-        _need(spec.path, "skeleton file")
-    elif spec.kind in ("video", "kinect_playback"):
-        _need(spec.path, "video file" if spec.kind == "video" else "Kinect recording")
+    """A :class:`~skelapp.devices.base.SkeletonSource` for *spec* (not opened yet); the factory
+    checks the input file, :func:`_need` only the optional overlay video."""
     try:
         src = build_spec_source(FactorySpec(spec.kind, spec.path, spec.camera, spec.speed, spec.fast,
                                             spec.loop, pace=spec.kind == "video" and not spec.fast))
