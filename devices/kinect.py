@@ -36,9 +36,8 @@ from .depth_sampling import (
     sample_depth,
     sample_depth_epipolar,
 )
-from .mediapipe_pose import MediaPipePose, PoseResult, landmarks_to_camera
-from .threaded import ThreadedSource
-from .webcam import ONE_PERSON_WARNING, empty_frame, import_cv2
+from .mediapipe_pose import PoseResult, landmarks_to_camera
+from .webcam import MediaPipeSource, empty_frame, import_cv2
 
 DepthAt = Callable[[np.ndarray], np.ndarray]  # colour pixels (N, 2) -> colour-camera depth mm (N,), 0 = none
 
@@ -85,21 +84,15 @@ def import_pyk4a():
     return pyk4a
 
 
-class _KinectBase(ThreadedSource):
+class _KinectBase(MediaPipeSource):
     """Shared per-frame processing for the live device and recordings."""
 
-    layout = MEDIAPIPE_POSE
-    max_people = 1
-    warning = ONE_PERSON_WARNING
-    stable_ids = False
     nominal_fps = 30.0
 
     def __init__(self, mirrored: bool = False, radius: int = DEPTH_WINDOW,
                  estimator: Callable[[], object] | None = None) -> None:
-        super().__init__()
+        super().__init__(estimator)
         self.mirrored, self.radius = bool(mirrored), radius
-        self._make_estimator = estimator or MediaPipePose
-        self._estimator = None
         self._calibration = None
         self._software_depth = None  # raw-depth sampling set-up once the SDK transformation failed
         self.rejected_bodies = 0  # detections dropped as not human-sized (plausible_body)
@@ -200,12 +193,6 @@ class _KinectBase(ThreadedSource):
             self.rejected_bodies += 1
             return empty_frame(t, index, bgr)
         return SkeletonFrame(joints[None], conf[None], t, index, MEDIAPIPE_POSE, (0,), xy[None], bgr)
-
-    def close(self) -> None:
-        super().close()
-        if self._estimator is not None and hasattr(self._estimator, "close"):
-            self._estimator.close()
-            self._estimator = None
 
 
 class KinectSource(_KinectBase):

@@ -52,7 +52,29 @@ def empty_frame(t: float, index: int, image: np.ndarray | None, layout=MEDIAPIPE
                          layout, (), np.zeros((0, v, 2), np.float32), image)
 
 
-class WebcamSource(ThreadedSource):
+class MediaPipeSource(ThreadedSource):
+    """A two-thread source whose frames come from single-person MediaPipe Pose (webcam, video,
+    Azure Kinect colour): the layout and one-person warning, and the estimator's life cycle.
+    ``estimator`` builds the pose estimator (default :class:`MediaPipePose`)."""
+
+    layout = MEDIAPIPE_POSE
+    max_people = 1
+    warning = ONE_PERSON_WARNING
+    stable_ids = False
+
+    def __init__(self, estimator: Callable[[], object] | None = None) -> None:
+        super().__init__()
+        self._make_estimator = estimator or MediaPipePose
+        self._estimator = None
+
+    def close(self) -> None:
+        super().close()  # stops and joins the threads
+        if self._estimator is not None and hasattr(self._estimator, "close"):
+            self._estimator.close()
+            self._estimator = None
+
+
+class WebcamSource(MediaPipeSource):
     """Frames from a camera index or a video file, through single-person MediaPipe Pose.
 
     ``mirrored``: the image is a mirror image (selfie-view webcam, Kinect v2 colour): left/right
@@ -61,11 +83,6 @@ class WebcamSource(ThreadedSource):
     ``stride``/``max_frames`` (files): estimate every ``stride``-th frame / stop after that many
     frames (tests, quick checks). ``estimator`` builds the pose estimator (default MediaPipe).
     """
-
-    layout = MEDIAPIPE_POSE
-    max_people = 1
-    warning = ONE_PERSON_WARNING
-    stable_ids = False
 
     def __init__(
         self,
@@ -79,7 +96,7 @@ class WebcamSource(ThreadedSource):
         keep_image: bool = True,
         estimator: Callable[[], object] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(estimator)
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
         self.is_camera = isinstance(index_or_path, (int, np.integer))
@@ -93,8 +110,6 @@ class WebcamSource(ThreadedSource):
         self.nominal_fps = 30.0
         self.image_size: tuple[int, int] = (0, 0)  # (width, height) once open
         self.timings: dict[str, float] = {"decode": 0.0, "pose": 0.0, "convert": 0.0}  # seconds, summed
-        self._make_estimator = estimator or MediaPipePose
-        self._estimator = None
         self._cap = None
         self._cv2 = None
         self._clock: dict = {}
@@ -186,10 +201,7 @@ class WebcamSource(ThreadedSource):
         return SkeletonFrame(joints[None], conf[None], t, index, MEDIAPIPE_POSE, (0,), xy[None], image)
 
     def close(self) -> None:
-        super().close()  # stops and joins the threads
+        super().close()  # joins the threads, closes the estimator
         if self._cap is not None and not any(th.is_alive() for th in self._threads):
             self._cap.release()
             self._cap = None
-        if self._estimator is not None and hasattr(self._estimator, "close"):
-            self._estimator.close()
-            self._estimator = None
