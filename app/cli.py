@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from skelapp.core.errors import SkelappError
+
 SUBCOMMANDS = {
     "info": ("skelapp.app.info_cmd", "main", "describe a skeleton file"),
     "train": ("skelapp.training.cli", "train_main", "train a recognizer"),
@@ -23,7 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
         module, func, _ = SUBCOMMANDS[argv[0]]
-        return int(getattr(importlib.import_module(module), func)(argv[1:]) or 0)
+        try:
+            return int(getattr(importlib.import_module(module), func)(argv[1:]) or 0)
+        except SkelappError as e:  # bad file, model, dataset...: one line, no traceback
+            print(f"skelapp {argv[0]}: error: {' '.join(str(e).split())}", file=sys.stderr)
+            return 2
     if argv and argv[0] in ("-h", "--help") and len(argv) == 1:
         print("usage: skelapp [SUBCOMMAND] ... | skelapp [--replay F | --video F | --camera N | "
               "--kinect | --kinect-playback F] [--headless] [--log F]\n\nsubcommands:")

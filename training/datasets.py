@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from skelapp.core.conversion import to_canonical
+from skelapp.core.errors import SkelappError
 from skelapp.core.msr_action3d import parse_msr_name
 from skelapp.core.normalize import FeatureConfig, compute_features
 from skelapp.core.ntu_skeleton import parse_ntu_name
@@ -57,7 +58,7 @@ DATASETS = ("nw-ucla", "msr-action3d", "ntu60")
 PROTOCOLS = {"nw-ucla": ("xview",), "msr-action3d": ("xsub",), "ntu60": ("xsub", "xview")}
 
 
-class DatasetError(ValueError):
+class DatasetError(SkelappError, ValueError):
     """Unknown dataset, missing directory, empty split or unusable sequence."""
 
 

@@ -37,9 +37,9 @@ def checkpoint_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tu
 def model_feature_config(path: str | Path) -> FeatureConfig:
     """The feature configuration a model was trained with (ONNX metadata or checkpoint)."""
     if str(path).endswith(".onnx"):
-        from .export import read_metadata
+        from skelapp.core.recognizer import StreamingRecognizer
 
-        return FeatureConfig.from_dict(json.loads(read_metadata(path)["skelapp.feature_config"]))
+        return StreamingRecognizer(path, prefer_gpu=False).feature_config
     import torch
 
     meta = torch.load(path, map_location="cpu", weights_only=False)["meta"]
