@@ -20,6 +20,7 @@ class AugmentConfig:
     crop_min: float = 0.6  # shortest sub-window, as a fraction of the clip
     min_frames: int = 4
     mirror_prob: float = 0.5  # probability of a left-right mirror (x -> -x, left/right joints swapped)
+    joint_offset: float = 0.0  # metres: std of a per-clip constant offset of each joint (skeleton fit)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,7 +48,8 @@ def resample_rate(joints: np.ndarray, conf: np.ndarray, rate: float) -> tuple[np
 
 def augment(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
             cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Random rate, temporal crop, rotation, per-axis scale and mirror of ``(T, V, 3)`` joints."""
+    """Random rate, temporal crop, rotation, per-axis scale, joint offsets and mirror of
+    ``(T, V, 3)`` joints."""
     if cfg.rate > 0 and len(joints) > 2:
         joints, conf = resample_rate(joints, conf, float(rng.uniform(1 - cfg.rate, 1 + cfg.rate)))
     n = len(joints)
@@ -59,6 +61,8 @@ def augment(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
     r = rotation(*(rng.uniform(-1, 1, 3) * [d(cfg.rot_xz_deg), d(cfg.rot_y_deg), d(cfg.rot_xz_deg)]))
     s = rng.uniform(1 - cfg.scale, 1 + cfg.scale, 3)
     out = (joints @ r.T) * s
+    if cfg.joint_offset > 0:
+        out = out + rng.normal(0.0, cfg.joint_offset, (1, *out.shape[1:]))
     if rng.random() < cfg.mirror_prob:
         out, conf = mirror_joints(out, CANONICAL), conf[:, CANONICAL.flip_index]
     out[conf <= 0] = 0.0  # absent joints stay zero

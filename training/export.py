@@ -20,13 +20,13 @@ import torch
 from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import StreamingRecognizer
 
-from .model import CausalSTGCN, ModelConfig, count_parameters, streaming_macs
+from .model import CausalSTGCN, EnsembleSTGCN, ModelConfig, count_parameters, receptive_field, streaming_macs
 
 LAYOUT_NAME = "canonical20"
 
 
 def export_onnx(
-    model: CausalSTGCN,
+    model: CausalSTGCN | EnsembleSTGCN,
     path: str | Path,
     labels: list[str],
     feature_config: FeatureConfig,
@@ -68,11 +68,14 @@ def export_onnx(
         "skelapp.state_shapes": json.dumps([list(s) for s in model.state_shapes()]),
         "skelapp.min_frames": "1",
         "skelapp.dataset": dataset,
-        "skelapp.model_config": json.dumps(model.config.to_dict()),
+        "skelapp.model_config": json.dumps(
+            {"members": [m.config.to_dict() for m in model.members]} if isinstance(model, EnsembleSTGCN)
+            else model.config.to_dict()),
+        "skelapp.streams": json.dumps([m.config.stream for m in getattr(model, "members", [model])]),
         "skelapp.params": str(count_parameters(model)),
         "skelapp.streaming_macs": str(streaming_macs(model)),
         "skelapp.window_frames": str(model.config.window),
-        "skelapp.receptive_field_frames": str(1 + sum(b.tcn.context for b in model.blocks)),
+        "skelapp.receptive_field_frames": str(receptive_field(model)),
         **(extra_metadata or {}),
     }
     del proto.metadata_props[:]
@@ -85,7 +88,7 @@ def export_onnx(
     return max(onnx_torch_max_diff(model, path, c) for c in clips)
 
 
-def onnx_torch_max_diff(model: CausalSTGCN, path: str | Path, clip: np.ndarray) -> float:
+def onnx_torch_max_diff(model: CausalSTGCN | EnsembleSTGCN, path: str | Path, clip: np.ndarray) -> float:
     """Max abs logit difference between torch (offline) and ORT through the app's
     :class:`StreamingRecognizer` (whole clip, and one frame at a time with carried state)."""
     rec = StreamingRecognizer(path, prefer_gpu=False)

@@ -5,6 +5,11 @@ shape ``(B, T, V, C)``. Offline, pass zero states (:meth:`CausalSTGCN.initial_st
 whole clip; streaming, pass one frame (``T = 1``) and the states returned by the previous call.
 Every temporal operation is causal (it sees only the current and earlier frames), so both give
 the same per-frame logits. Layout inside the network is ``(B, C, T, V)``.
+
+Two input streams share the same features: ``joint`` uses them as given, ``bone`` replaces each
+joint's position and velocity by its difference to the parent joint's (computed inside the
+network, so the app feeds every model the same input). :class:`EnsembleSTGCN` averages the class
+probabilities of several such models in one graph with their states side by side.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from skelapp.core.layouts import CANONICAL, JointLayout
+
+STREAMS = ("joint", "bone")
 
 # Joint groups of the canonical body used for part-level language supervision.
 BODY_PARTS: dict[str, tuple[str, ...]] = {
@@ -41,6 +48,7 @@ class ModelConfig:
     kernel: int = 5
     window: int = 64  # frames averaged by the causal classifier window
     dropout: float = 0.1
+    stream: str = "joint"  # joint | bone (see module docstring)
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -152,6 +160,8 @@ class CausalSTGCN(nn.Module):
         cfg = self.config = config or ModelConfig()
         if len(cfg.channels) != len(cfg.dilations):
             raise ValueError("channels and dilations must have the same length")
+        if cfg.stream not in STREAMS:
+            raise ValueError(f"unknown input stream {cfg.stream!r}; use one of {', '.join(STREAMS)}")
         parts = graph_partitions(CANONICAL)
         if parts.shape[1] != cfg.num_joints:
             raise ValueError(f"the canonical graph has {parts.shape[1]} joints, not {cfg.num_joints}")
@@ -164,6 +174,8 @@ class CausalSTGCN(nn.Module):
         self.pool = CausalWindowMean(cfg.window)
         self.fc = nn.Linear(cin, cfg.num_classes)
         self.feature_dim = cin
+        parents = torch.from_numpy(CANONICAL.parents.astype(np.int64))
+        self.register_buffer("parents", parents, persistent=False)
 
     def state_shapes(self) -> list[tuple[int, ...]]:
         """Per-state shapes without the batch dimension, in forward order."""
@@ -180,6 +192,8 @@ class CausalSTGCN(nn.Module):
     def features(self, x: Tensor, states: list[Tensor] | tuple[Tensor, ...]) -> tuple[Tensor, list[Tensor]]:
         """``(B, T, V, C)`` -> last block's map ``(B, C', T, V)`` and the new block states."""
         b, t, v, c = x.shape
+        if self.config.stream == "bone":
+            x = x - x[:, :, self.parents]  # the root's parent is itself: its bone is zero
         x = self.data_bn(x.permute(0, 2, 3, 1).reshape(b, v * c, t))
         x = x.view(b, v, c, t).permute(0, 2, 3, 1)
         new_states = []
@@ -208,12 +222,65 @@ class CausalSTGCN(nn.Module):
         return logits, fmap
 
 
+class EnsembleSTGCN(nn.Module):
+    """Several :class:`CausalSTGCN` (e.g. joint + bone streams) run on the same input.
+
+    Output "logits" are ``log(mean_m softmax(logits_m))``, so a softmax downstream gives the
+    members' averaged class probabilities. States are the members' states, concatenated."""
+
+    def __init__(self, members: list[CausalSTGCN]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        first = members[0].config
+        for m in members[1:]:
+            c = m.config
+            if (c.num_classes, c.in_channels, c.num_joints) != (first.num_classes, first.in_channels,
+                                                                first.num_joints):
+                raise ValueError("ensemble members must share classes, input channels and joints")
+        self.members = nn.ModuleList(members)
+        self.config = first
+        self._counts = [len(m.state_shapes()) for m in members]
+
+    def state_shapes(self) -> list[tuple[int, ...]]:
+        return [s for m in self.members for s in m.state_shapes()]
+
+    def initial_states(self, batch: int = 1, device: torch.device | str | None = None) -> list[Tensor]:
+        return [s for m in self.members for s in m.initial_states(batch, device)]
+
+    def _combine(self, logits: list[Tensor]) -> Tensor:
+        probs = torch.stack([torch.softmax(lg, dim=-1) for lg in logits]).mean(0)
+        return torch.log(probs.clamp_min(1e-12))
+
+    def forward(self, x: Tensor, *states: Tensor) -> tuple[Tensor, ...]:
+        if len(states) != sum(self._counts):
+            raise ValueError(f"expected {sum(self._counts)} states, got {len(states)}")
+        logits, new_states, k = [], [], 0
+        for m, n in zip(self.members, self._counts, strict=True):
+            out = m(x, *states[k : k + n])
+            logits.append(out[0])
+            new_states.extend(out[1:])
+            k += n
+        return (self._combine(logits), *new_states)
+
+    def forward_offline(self, x: Tensor) -> tuple[Tensor, None]:
+        return self._combine([m.forward_offline(x)[0] for m in self.members]), None
+
+
+def receptive_field(model: CausalSTGCN | EnsembleSTGCN) -> int:
+    """Frames the temporal convolutions see (the classifier window comes on top)."""
+    members = model.members if isinstance(model, EnsembleSTGCN) else [model]
+    return max(1 + sum(b.tcn.context for b in m.blocks) for m in members)
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def streaming_macs(model: CausalSTGCN) -> int:
+def streaming_macs(model: CausalSTGCN | EnsembleSTGCN) -> int:
     """Multiply-accumulates of one streaming step (T = 1), convolutions and graph products."""
+    if isinstance(model, EnsembleSTGCN):
+        return sum(streaming_macs(m) for m in model.members)
     cfg, v, macs = model.config, model.config.num_joints, 0
     for b in model.blocks:
         cin, cout = b.gcn.cin, b.gcn.cout

@@ -66,3 +66,16 @@ def test_mirror_swaps_sides() -> None:
     out, _ = augment(j, c, rng, cfg)
     left, right = CANONICAL.index("hand_left"), CANONICAL.index("hand_right")
     assert np.allclose(out[:, left], j[:, right] * [-1, 1, 1], atol=1e-6)
+
+
+def test_joint_offset_is_constant_in_time() -> None:
+    """A skeleton-fit offset moves each joint by the same amount in every frame."""
+    j = np.random.default_rng(2).normal(size=(12, 20, 3)).astype(np.float32)
+    c = np.ones((12, 20), np.float32)
+    still = dict(rot_y_deg=0, rot_xz_deg=0, scale=0, rate=0, crop_prob=0, mirror_prob=0)
+    plain, _ = augment(j, c, np.random.default_rng(0), AugmentConfig(**still))
+    moved, _ = augment(j, c, np.random.default_rng(0), AugmentConfig(**still, joint_offset=0.02))
+    delta = moved - plain
+    assert np.allclose(delta, delta[:1], atol=1e-6)  # same offset in every frame
+    assert 0.005 < np.abs(delta[0]).mean() < 0.05  # per joint, of the requested size
+    assert np.allclose(np.diff(moved, axis=0), np.diff(plain, axis=0), atol=1e-6)  # motion unchanged

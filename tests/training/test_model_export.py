@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
+from skelapp.core.layouts import CANONICAL
 from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import StreamingRecognizer
 from skelapp.training.export import export_onnx, make_test_model, read_metadata
-from skelapp.training.model import CausalSTGCN, ModelConfig
+from skelapp.training.model import CausalSTGCN, EnsembleSTGCN, ModelConfig
 
 
 def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
@@ -85,3 +86,44 @@ def test_make_test_model(tmp_path) -> None:
 def test_label_count_mismatch(tmp_path) -> None:
     with pytest.raises(ValueError, match="labels"):
         export_onnx(_random_model(), tmp_path / "x.onnx", ["a"], FeatureConfig())
+
+
+def test_bone_stream_is_the_joint_network_on_bone_vectors() -> None:
+    """stream="bone" = the same weights fed (joint - parent joint) for positions and velocities."""
+    bone = _random_model(4, window=16, stream="bone")
+    joint = CausalSTGCN(ModelConfig(window=16)).eval()
+    joint.load_state_dict(bone.state_dict())
+    x = torch.randn(2, 25, 20, 6)
+    parents = torch.from_numpy(CANONICAL.parents)
+    bones = x - x[:, :, parents]
+    assert torch.all(bones[:, :, CANONICAL.index("hip_center")] == 0)
+    with torch.no_grad():
+        assert torch.allclose(bone.forward_offline(x)[0], joint.forward_offline(bones)[0], atol=1e-5)
+        assert not torch.allclose(bone.forward_offline(x)[0], joint.forward_offline(x)[0], atol=1e-3)
+    with pytest.raises(ValueError, match="stream"):
+        CausalSTGCN(ModelConfig(stream="motion"))
+
+
+def test_ensemble_averages_probabilities_and_streams(tmp_path) -> None:
+    a, b = _random_model(5, window=16), _random_model(6, window=16, stream="bone")
+    ens = EnsembleSTGCN([a, b]).eval()
+    x = torch.randn(2, 30, 20, 6)
+    with torch.no_grad():
+        off, _ = ens.forward_offline(x)
+        mean = (torch.softmax(a.forward_offline(x)[0], -1) + torch.softmax(b.forward_offline(x)[0], -1)) / 2
+        assert torch.allclose(torch.softmax(off, -1), mean, atol=1e-6)
+        states, outs = ens.initial_states(2), []
+        for t in range(x.shape[1]):
+            o, *states = ens(x[:, t : t + 1], *states)
+            outs.append(o)
+    assert torch.allclose(torch.cat(outs, 1), off, atol=1e-4)
+    assert ens.state_shapes() == a.state_shapes() + b.state_shapes()
+
+    path = tmp_path / "ens.onnx"
+    assert export_onnx(ens, path, [f"c{i}" for i in range(10)], FeatureConfig()) < 1e-4
+    meta = read_metadata(path)
+    assert json.loads(meta["skelapp.streams"]) == ["joint", "bone"]
+    assert [m["stream"] for m in json.loads(meta["skelapp.model_config"])["members"]] == ["joint", "bone"]
+    assert len(StreamingRecognizer(path, prefer_gpu=False).info.state_shapes) == len(ens.state_shapes())
+    with pytest.raises(ValueError, match="share"):
+        EnsembleSTGCN([a, CausalSTGCN(ModelConfig(num_classes=4))])
