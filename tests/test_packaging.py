@@ -38,6 +38,8 @@ def test_wheel_contains_only_the_skelapp_namespace(tmp_path):
     assert tops == {"skelapp", next(t for t in tops if t.endswith(".dist-info"))}
     for pkg in ("app", "core", "devices", "training", "assets"):
         assert f"skelapp/{pkg}/__init__.py" in names
+    # data files the training code reads from skelapp.assets
+    assert {"skelapp/assets/ntu_missing_skeletons.txt", "skelapp/assets/labels_ntu120.json"} <= set(names)
     if (ROOT / "assets" / "model.onnx").exists():
         assert "skelapp/assets/model.onnx" in names
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt")))

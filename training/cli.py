@@ -14,7 +14,11 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--dataset", default="nw-ucla", choices=DATASETS)
     p.add_argument("--data", required=True, help="dataset directory (or the shared data root)")
     p.add_argument("--out", required=True, help="run directory (checkpoints, history, result)")
-    p.add_argument("--protocol", default=None, help="xview / xsub (default: the dataset's standard one)")
+    p.add_argument("--protocol", default=None,
+                   help="xview / xsub / xset (ntu120) (default: the dataset's standard one)")
+    p.add_argument("--ntu-missing", default=None, metavar="FILE|none",
+                   help="NTU samples to skip: a list of names (default: the bundled published list of "
+                        "samples with missing skeletons, 302 NTU-60 + 233 NTU-120); 'none' skips nothing")
     p.add_argument("--epochs", type=int, default=35)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -27,6 +31,8 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--stream", choices=("joint", "bone"), default=None,
+                   help="input stream: joint positions+velocities, or bones (joint minus parent)")
     p.add_argument("--model", default="{}", help="JSON ModelConfig overrides, e.g. '{\"window\": 48}'")
     p.add_argument("--augment", default="{}", help="JSON AugmentConfig overrides")
     p.add_argument("--features", default='{"facing": true}',
@@ -41,8 +47,9 @@ def train_main(argv: list[str] | None = None) -> int:
         dataset=a.dataset, data=a.data, out=a.out, protocol=a.protocol, epochs=a.epochs,
         batch_size=a.batch_size, lr=a.lr, seed=a.seed, loss=a.loss, lst=not a.no_lst,
         lst_weight=a.lst_weight, val_fraction=a.val_fraction, device=a.device, cache_dir=a.cache_dir,
-        threads=a.threads, model=json.loads(a.model), augment=json.loads(a.augment),
-        features=json.loads(a.features), select=a.select,
+        threads=a.threads, augment=json.loads(a.augment),
+        model={**json.loads(a.model), **({"stream": a.stream} if a.stream else {})},
+        features=json.loads(a.features), select=a.select, ntu_missing=a.ntu_missing,
     )
     res = train(cfg, resume=a.resume, progress=not a.quiet)
     if res:
@@ -57,13 +64,18 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True)
     p.add_argument("--protocol", default=None)
     p.add_argument("--split", choices=("test", "val"), default="test")
+    p.add_argument("--ntu-missing", default=None, metavar="FILE|none",
+                   help="NTU samples to skip: a list of names (default: the bundled published list of "
+                        "samples with missing skeletons, 302 NTU-60 + 233 NTU-120); 'none' skips nothing")
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--out", default=None, help="directory for confusion.png, early.png, metrics.json")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     a = p.parse_args(argv)
+    from .datasets import load_missing_list
     from .evaluate import evaluate
 
-    res = evaluate(a.model, a.dataset, a.data, a.protocol, a.split, a.cache_dir, a.out)
+    res = evaluate(a.model, a.dataset, a.data, a.protocol, a.split, a.cache_dir, a.out,
+                   ntu_missing=load_missing_list(a.ntu_missing))
     if a.out:
         from pathlib import Path
 
@@ -81,18 +93,28 @@ def evaluate_main(argv: list[str] | None = None) -> int:
 
 def export_main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="skelapp export", description="Export a checkpoint to ONNX.")
-    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--checkpoint", required=True, nargs="+",
+                   help="one checkpoint, or several (e.g. joint + bone streams) for one ensemble model")
     p.add_argument("--out", required=True, help="output .onnx path")
     p.add_argument("--data", default=None, help="dataset directory: check ORT vs torch on real test clips")
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--check-clips", type=int, default=20)
     a = p.parse_args(argv)
     from skelapp.core.normalize import FeatureConfig
+    from skelapp.core.recognizer import ModelError
 
     from .export import export_onnx
+    from .model import EnsembleSTGCN
     from .train import load_checkpoint
 
-    model, meta = load_checkpoint(a.checkpoint)
+    loaded = [load_checkpoint(c) for c in a.checkpoint]
+    model, meta = loaded[0]
+    for c, (_, m) in zip(a.checkpoint[1:], loaded[1:], strict=True):
+        if m["labels"] != meta["labels"] or m["feature_config"] != meta["feature_config"]:
+            raise ModelError(f"{c}: other labels or input features than {a.checkpoint[0]}; "
+                             "ensemble members must be trained on the same classes and features")
+    if len(loaded) > 1:
+        model = EnsembleSTGCN([m for m, _ in loaded]).eval()
     fcfg = FeatureConfig.from_dict(meta["feature_config"])
     clips = None
     if a.data:
@@ -102,7 +124,9 @@ def export_main(argv: list[str] | None = None) -> int:
         test = split_indices(cs)[1][: a.check_clips]
         clips = [cs.features[i] for i in test]
     diff = export_onnx(model, a.out, meta["labels"], fcfg, dataset=meta["dataset"], check_clips=clips,
-                       extra_metadata={"skelapp.train_config": json.dumps(meta.get("train_config", {}))})
+                       extra_metadata={"skelapp.train_config": json.dumps(
+                           [m.get("train_config", {}) for _, m in loaded] if len(loaded) > 1
+                           else meta.get("train_config", {}))})
     print(json.dumps({"onnx": a.out, "max_abs_diff_ort_vs_torch": diff,
                       "checked_on": f"{len(clips)} real test clips" if clips else "a random clip"}))
     return 0

@@ -1,15 +1,18 @@
 """Training datasets: read, convert to canonical, resample to the model rate, cache, split.
 
 Supported: ``nw-ucla`` (cross-view: train v01+v02, test v03), ``msr-action3d`` (the 557
-CVPR'12 sequences; cross-subject: odd subjects train, even test) and ``ntu60`` (raw
-``.skeleton`` files; ``xsub`` / ``xview`` protocols). Every clip is stored as canonical joints at
-the model rate (``FeatureConfig.fps``) plus its features from
+CVPR'12 sequences; cross-subject: odd subjects train, even test), ``ntu60`` (raw ``.skeleton``
+files, A001-A060 of setups S001-S017; ``xsub`` / ``xview`` protocols) and ``ntu120`` (A001-A120,
+S001-S032; ``xsub`` / ``xset``). NTU samples on the dataset's published list of missing skeletons
+(bundled as ``assets/ntu_missing_skeletons.txt``) are skipped by default. Every clip is stored as
+canonical joints at the model rate (``FeatureConfig.fps``) plus its features from
 :func:`skelapp.core.normalize.compute_features`, in one ``.npz`` per dataset and config.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -53,9 +56,17 @@ MSR_LABELS = [
 # NTU-60 cross-subject training subjects and cross-view training cameras (Shahroudy et al. 2016).
 NTU_XSUB_TRAIN = {1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38}
 NTU_XVIEW_TRAIN = {2, 3}
+# NTU-120 cross-subject training subjects (Liu et al. 2019); cross-setup trains on even setup ids.
+NTU120_XSUB_TRAIN = {
+    1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38, 45, 46, 47, 49, 50, 52, 53,
+    54, 55, 56, 57, 58, 59, 70, 74, 78, 80, 81, 82, 83, 84, 85, 86, 89, 91, 92, 93, 94, 95, 97, 98, 100, 103,
+}
+# classes and setups of each NTU variant (NTU-60 = actions A001-A060 recorded in setups S001-S017)
+NTU_VARIANTS = {"ntu60": (60, 17), "ntu120": (120, 32)}
 
-DATASETS = ("nw-ucla", "msr-action3d", "ntu60")
-PROTOCOLS = {"nw-ucla": ("xview",), "msr-action3d": ("xsub",), "ntu60": ("xsub", "xview")}
+DATASETS = ("nw-ucla", "msr-action3d", "ntu60", "ntu120")
+PROTOCOLS = {"nw-ucla": ("xview", "xview-dev"), "msr-action3d": ("xsub",), "ntu60": ("xsub", "xview"),
+             "ntu120": ("xsub", "xset")}
 
 
 class DatasetError(SkelappError, ValueError):
@@ -149,30 +160,52 @@ def _scan_msr(root: Path) -> tuple[list[str], list[Item]]:
     return MSR_LABELS, items
 
 
-def ntu_labels(root: Path) -> list[str]:
+def assets_dir() -> Path:
+    """``assets/`` of the installed package (label lists, the NTU missing-skeleton list, ...)."""
+    return Path(importlib.import_module("skelapp.assets").__file__).resolve().parent
+
+
+def ntu_labels(root: Path, num_classes: int = 60) -> list[str]:
+    """Class names A001..: a ``label_maps/nturgbd_120.txt`` next to the data if there is one, else the
+    official names bundled in ``assets/labels_ntu120.json``."""
     for cand in (root / "label_maps" / "nturgbd_120.txt", root.parent / "label_maps" / "nturgbd_120.txt"):
         if cand.exists():
-            return [s.strip() for s in cand.read_text().splitlines() if s.strip()][:60]
-    return [f"A{i:03d}" for i in range(1, 61)]
+            names = [s.strip() for s in cand.read_text().splitlines() if s.strip()]
+            if len(names) >= num_classes:
+                return names[:num_classes]
+    return json.loads((assets_dir() / "labels_ntu120.json").read_text(encoding="utf-8"))[:num_classes]
 
 
-def _scan_ntu(root: Path, missing: set[str] | None = None) -> tuple[list[str], list[Item]]:
+def _scan_ntu(root: Path, missing: set[str], dataset: str = "ntu60",
+              stats: dict | None = None) -> tuple[list[str], list[Item]]:
     d = root / "ntu_rgbd_skeleton_samples" if (root / "ntu_rgbd_skeleton_samples").is_dir() else root
-    missing = missing or set()
-    items = []
+    num_classes, max_setup = NTU_VARIANTS[dataset]
+    items, listed = [], []
     for f in sorted(d.glob("S*C*P*R*A*.skeleton")):
         ids = parse_ntu_name(f.stem)
-        if not ids or f.stem in missing or ids["action"] > 60:
+        if not ids or ids["action"] > num_classes or ids["setup"] > max_setup:
+            continue
+        if f.stem in missing:
+            listed.append(f.stem)
             continue
         items.append((f.stem, lambda f=f: read_ntu_skeleton(f), ids["action"] - 1, ids["performer"],
                       ids["camera"]))
+    if stats is not None:
+        stats["missing_skipped"] = listed
     if not items:
-        raise DatasetError(f"no NTU .skeleton files (SxxxCxxxPxxxRxxxAxxx.skeleton) under {root}")
-    return ntu_labels(root), items
+        raise DatasetError(f"no {dataset} .skeleton files (SxxxCxxxPxxxRxxxAxxx.skeleton, actions "
+                           f"A001-A{num_classes:03d}, setups S001-S{max_setup:03d}) under {root}"
+                           + (f"; {len(listed)} skipped as listed missing skeletons" if listed else ""))
+    return ntu_labels(root, num_classes), items
 
 
-def scan(dataset: str, root: str | Path, ntu_missing: set[str] | None = None) -> tuple[list[str], list[Item]]:
-    """Labels and items of *dataset* under *root* (raises :class:`DatasetError`)."""
+def scan(dataset: str, root: str | Path, ntu_missing: set[str] | None = None,
+         stats: dict | None = None) -> tuple[list[str], list[Item]]:
+    """Labels and items of *dataset* under *root* (raises :class:`DatasetError`).
+
+    NTU samples named in *ntu_missing* are left out (``None``: the bundled published list; an empty
+    set keeps everything); *stats*, if given, receives their names under ``"missing_skipped"``.
+    """
     root = Path(root)
     if dataset not in DATASETS:
         raise DatasetError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
@@ -184,14 +217,28 @@ def scan(dataset: str, root: str | Path, ntu_missing: set[str] | None = None) ->
     if dataset == "msr-action3d":
         sub = root / "msr_action3d" if (root / "msr_action3d").is_dir() else root
         return _scan_msr(sub)
-    return _scan_ntu(root, ntu_missing)
+    missing = load_missing_list() if ntu_missing is None else set(ntu_missing)
+    return _scan_ntu(root, missing, dataset, stats)
 
 
-def load_missing_list(path: str | Path | None) -> set[str]:
-    """NTU's published list of samples with missing skeletons (one name per line), if given."""
+def load_missing_list(path: str | Path | None = None) -> set[str]:
+    """Sample names of an NTU missing-skeleton list (one per line; ``#`` comments, blank lines and
+    ``.skeleton`` suffixes ignored). ``None``: the bundled list (NTU-60 + NTU-120, 535 names); the
+    string ``"none"``: an empty set (skip nothing). Other text lines (the official files' two-line
+    prose header) are ignored too."""
     if path is None:
+        path = assets_dir() / "ntu_missing_skeletons.txt"
+    elif str(path).lower() == "none":
         return set()
-    return {s.strip().split(".")[0] for s in Path(path).read_text().splitlines() if s.strip()}
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"NTU missing-skeleton list {path} does not exist")
+    names = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        s = line.split("#", 1)[0].strip().split(".")[0]
+        if s and parse_ntu_name(s) and len(s) == 20:
+            names.add(s)
+    return names
 
 
 def load_dataset(
@@ -204,7 +251,11 @@ def load_dataset(
 ) -> ClipSet:
     """Read (or load from the npz cache) every clip of *dataset*; skips and reports unusable ones."""
     cfg = feature_config or FeatureConfig()
-    labels, items = scan(dataset, root, ntu_missing)
+    stats: dict = {}
+    labels, items = scan(dataset, root, ntu_missing, stats)
+    if stats.get("missing_skipped") and progress:
+        print(f"skipped {len(stats['missing_skipped'])} NTU samples on the missing-skeleton list, "
+              f"e.g. {stats['missing_skipped'][0]}")
     names = [i[0] for i in items]
     key_src = [dataset, str(Path(root).resolve()), cfg.to_dict(), MIN_FRAMES, READER_VERSION, names]
     key = hashlib.sha1(json.dumps(key_src).encode()).hexdigest()[:12]
@@ -265,15 +316,21 @@ def split_indices(cs: ClipSet, protocol: str | None = None) -> tuple[np.ndarray,
     if protocol not in PROTOCOLS.get(cs.dataset, ()):
         raise DatasetError(f"protocol {protocol!r} not defined for {cs.dataset}; "
                            f"known: {', '.join(PROTOCOLS.get(cs.dataset, ()))}")
-    if cs.dataset == "nw-ucla":
+    test = None
+    if cs.dataset == "nw-ucla" and protocol == "xview-dev":
+        # choosing a recipe across views without touching the test view: train view 1, test view 2
+        train, test = cs.views == 1, cs.views == 2
+    elif cs.dataset == "nw-ucla":
         train = np.isin(cs.views, [1, 2])
     elif cs.dataset == "msr-action3d":
         train = cs.subjects % 2 == 1
     elif protocol == "xsub":
-        train = np.isin(cs.subjects, list(NTU_XSUB_TRAIN))
+        train = np.isin(cs.subjects, list(NTU120_XSUB_TRAIN if cs.dataset == "ntu120" else NTU_XSUB_TRAIN))
+    elif protocol == "xset":
+        train = np.array([parse_ntu_name(n)["setup"] % 2 == 0 for n in cs.names], bool)
     else:
         train = np.isin(cs.views, list(NTU_XVIEW_TRAIN))
-    tr, te = np.flatnonzero(train), np.flatnonzero(~train)
+    tr, te = np.flatnonzero(train), np.flatnonzero(~train if test is None else test)
     if len(tr) == 0 or len(te) == 0:
         raise DatasetError(f"{cs.dataset}/{protocol}: empty split (train {len(tr)}, test {len(te)})")
     return tr, te

@@ -55,9 +55,11 @@ def confusion(per_frame: list[np.ndarray], targets: np.ndarray, k: int) -> np.nd
 
 def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: str | None = None,
              split: str = "test", cache_dir: str = "runs/cache", out: str | Path | None = None,
-             clips: ClipSet | None = None) -> dict:
-    """Top-1, per-class accuracy, confusion matrix and early-prediction curve; plots to *out*."""
-    clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path), progress=False)
+             clips: ClipSet | None = None, ntu_missing: set[str] | None = None) -> dict:
+    """Top-1, per-class accuracy, confusion matrix and early-prediction curve; plots to *out*.
+    *ntu_missing*: NTU samples to leave out (``None``: the bundled missing-skeleton list)."""
+    clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path), progress=False,
+                                  ntu_missing=ntu_missing)
     train_idx, test_idx = split_indices(clips, protocol)
     idx = test_idx if split == "test" else validation_split(clips, train_idx)[1]
     feats = [clips.features[i] for i in idx]

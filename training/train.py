@@ -18,7 +18,7 @@ from skelapp.core.normalize import FeatureConfig
 
 from .augment import AugmentConfig
 from .data import BucketBatchSampler, ClipDataset, pad_collate
-from .datasets import ClipSet, load_dataset, split_indices, validation_split
+from .datasets import ClipSet, DatasetError, load_dataset, load_missing_list, split_indices, validation_split
 from .losses import LanguageSupervision, early_prediction_loss, full_clip_loss
 from .model import CausalSTGCN, ModelConfig
 
@@ -49,6 +49,7 @@ class TrainConfig:
     # FeatureConfig overrides; facing normalisation helps across camera views
     features: dict = field(default_factory=lambda: {"facing": True})
     select: str = "last"  # weights reported in result.json: "last" epoch or "val" (best on validation)
+    ntu_missing: str | None = None  # NTU missing-skeleton list: None = bundled, a file, or "none"
 
 
 def pick_device(name: str) -> torch.device:
@@ -123,6 +124,10 @@ def build(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN:
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
     """Train per *cfg*; writes ``last.pt``, ``best.pt`` (by validation), ``history.json`` and
     ``result.json`` (test split, best-on-validation weights) in ``cfg.out``."""
+    desc = DESCRIPTIONS_DIR / f"{cfg.dataset}.json"
+    if cfg.lst and not desc.exists():
+        raise DatasetError(f"language supervision needs class descriptions {desc}, which do not exist for "
+                           f"{cfg.dataset}; add that file or train with --no-lst")
     rank, world, local = _dist()
     device = pick_device(cfg.device)
     if device.type == "cuda" and world > 1:
@@ -136,7 +141,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     fcfg = FeatureConfig(**cfg.features)
     if world > 1 and rank > 0:
         torch.distributed.barrier()  # rank 0 builds the cache first
-    clips = load_dataset(cfg.dataset, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0)
+    clips = load_dataset(cfg.dataset, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0,
+                         ntu_missing=load_missing_list(cfg.ntu_missing))
     if world > 1 and rank == 0:
         torch.distributed.barrier()
     train_idx, test_idx = split_indices(clips, cfg.protocol)
@@ -148,7 +154,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     if cfg.lst:
         from .text import class_text_embeddings
 
-        emb = class_text_embeddings(DESCRIPTIONS_DIR / f"{cfg.dataset}.json", clips.labels, cfg.cache_dir)
+        emb = class_text_embeddings(desc, clips.labels, cfg.cache_dir)
         lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
     params = list(model.parameters()) + (list(lst.parameters()) if lst else [])
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from skelapp.core.recognizer import ModelError
 from skelapp.training.cli import evaluate_main, export_main, train_main
 
 SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})
@@ -42,3 +45,29 @@ def test_train_with_language_supervision(tiny_ucla, tmp_path) -> None:
                        "--cache-dir", str(tmp_path / "cache"), "--quiet", "--epochs", "1",
                        "--val-fraction", "0.5"]) == 0
     assert json.loads((out / "result.json").read_text())["test"]["top1"] >= 0
+
+
+def test_bone_stream_and_ensemble_export(tiny_ucla, tmp_path, capsys) -> None:
+    """Train joint and bone streams, export them as one ensemble ONNX model, evaluate it."""
+    cache = str(tmp_path / "cache")
+    common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--model", SMALL, "--cache-dir", cache,
+              "--quiet", "--epochs", "1", "--no-lst", "--val-fraction", "0"]
+    assert train_main([*common, "--out", str(tmp_path / "joint")]) == 0
+    assert train_main([*common, "--out", str(tmp_path / "bone"), "--stream", "bone"]) == 0
+    cfg = json.loads((tmp_path / "bone" / "config.json").read_text())
+    assert cfg["model_config"]["stream"] == "bone"
+    capsys.readouterr()
+    ens = tmp_path / "ens.onnx"
+    members = [str(tmp_path / "joint" / "last.pt"), str(tmp_path / "bone" / "last.pt")]
+    assert export_main(["--checkpoint", *members, "--out", str(ens), "--data", str(tiny_ucla),
+                        "--cache-dir", cache]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["max_abs_diff_ort_vs_torch"] < 1e-4
+    assert evaluate_main(["--model", str(ens), "--dataset", "nw-ucla", "--data", str(tiny_ucla), "--json",
+                          "--cache-dir", cache]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["clips"] == 40 and 0 <= res["top1"] <= 100
+    # members trained on other input features cannot be ensembled
+    assert train_main([*common, "--out", str(tmp_path / "raw"), "--features", "{}"]) == 0
+    with pytest.raises(ModelError, match="same classes and features"):
+        export_main(["--checkpoint", str(tmp_path / "joint" / "last.pt"), str(tmp_path / "raw" / "last.pt"),
+                     "--out", str(tmp_path / "bad.onnx")])

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from skelapp.core.layouts import KINECT_V1
+from skelapp.core.layouts import KINECT_V1, NTU25
 from skelapp.core.normalize import FeatureConfig, compute_features
+from skelapp.core.ntu_skeleton import write_ntu_skeleton
 from skelapp.core.skeleton import SkeletonSequence
 from skelapp.training.datasets import (
     DatasetError,
     instance_key,
     load_dataset,
+    load_missing_list,
     prepare,
+    scan,
     split_indices,
     validation_split,
 )
@@ -30,6 +35,8 @@ def test_tiny_ucla_load_cache_split(tiny_ucla, tmp_path) -> None:
     assert np.allclose(cs.features[0], compute_features(cs.joints[0], cs.confidence[0], FeatureConfig()))
     tr, te = split_indices(cs)
     assert set(cs.views[tr]) == {1, 2} and set(cs.views[te]) == {3}
+    dev_tr, dev_te = split_indices(cs, "xview-dev")  # recipe choice across views, view 3 untouched
+    assert set(cs.views[dev_tr]) == {1} and set(cs.views[dev_te]) == {2}
     keep, val = validation_split(cs, tr, 0.5, seed=0)
     assert set(keep) | set(val) == set(tr)
     # the same performance seen from both training views never straddles the split
@@ -67,3 +74,89 @@ def test_real_datasets(data_dir, tmp_path) -> None:
     first = json.dumps(ntu.names)
     assert "S001C001P001R001A001" in first
     assert 45 <= len(ntu.joints[ntu.names.index("S001C001P001R001A001")]) <= 55
+
+
+# ---------------------------------------------------------------- NTU RGB+D 60 / 120
+NTU_NAME = re.compile(r"S(\d{3})C\d{3}P\d{3}R\d{3}A\d{3}")
+
+
+def test_bundled_missing_skeleton_list(tmp_path) -> None:
+    names = load_missing_list()
+    assert len(names) == 535 and all(NTU_NAME.fullmatch(n) for n in names)
+    ntu60 = {n for n in names if int(n[1:4]) <= 17}
+    assert len(ntu60) == 302  # the NTU RGB+D 60 list; the other 233 are from setups S019-S032
+    assert {"S001C002P005R002A008", "S017C003P020R001A059", "S032C003P067R002A077"} <= names
+    assert load_missing_list("none") == set()
+    # a user's file in the official format: prose header, names, maybe with the file suffix
+    user = tmp_path / "missing.txt"
+    user.write_text("2 of the captured samples have missing skeletons.\nPlease ignore them.\n\n"
+                    "S001C001P001R001A001.skeleton\r\nS002C002P003R001A002\n")
+    assert load_missing_list(user) == {"S001C001P001R001A001", "S002C002P003R001A002"}
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_missing_list(tmp_path / "nope.txt")
+
+
+@pytest.fixture(scope="module")
+def tiny_ntu(tmp_path_factory) -> Path:
+    """Short one-body ``.skeleton`` files: NTU-60 and NTU-120 names, one on the missing list."""
+    root = tmp_path_factory.mktemp("ntu")
+    rng = np.random.default_rng(0)
+    for name in TINY_NTU:
+        joints = rng.normal(0, 0.3, (8, 25, 3)).astype(np.float32) + np.array([0, 0, 3], np.float32)
+        write_ntu_skeleton(SkeletonSequence.from_joints(joints, NTU25, fps=30.0), root / f"{name}.skeleton")
+    return root
+
+
+TINY_NTU = [
+    "S001C001P001R001A001",  # NTU-60; xsub train (both); setup 1 -> xset test
+    "S002C002P003R001A002",  # NTU-60; subject 3 -> xsub test; setup 2 -> xset train
+    "S001C002P005R002A008",  # on the published missing-skeleton list
+    "S018C001P045R001A061",  # NTU-120 only (A061); subject 45 -> ntu120 xsub train; xset train
+    "S019C003P044R001A005",  # NTU-120 only (setup 19); subject 44 -> xsub test; xset test
+    "S020C001P070R002A120",  # NTU-120 only; subject 70 -> xsub train; xset train
+]
+
+
+def test_ntu_scan_skips_listed_and_other_variant(tiny_ntu, capsys) -> None:
+    stats: dict = {}
+    labels, items = scan("ntu60", tiny_ntu, stats=stats)
+    assert [i[0] for i in items] == ["S001C001P001R001A001", "S002C002P003R001A002"]
+    assert stats["missing_skipped"] == ["S001C002P005R002A008"]
+    assert len(labels) == 60 and labels[0] == "drink water"
+    # the bundled list is the default; an empty set or a user's own list replace it
+    assert len(scan("ntu60", tiny_ntu, ntu_missing=set())[1]) == 3
+    _, items = scan("ntu60", tiny_ntu, ntu_missing={"S001C001P001R001A001"}, stats=stats)
+    assert [i[0] for i in items] == ["S001C002P005R002A008", "S002C002P003R001A002"]
+    assert stats["missing_skipped"] == ["S001C001P001R001A001"]
+    load_dataset("ntu60", tiny_ntu, None)
+    assert "skipped 1 NTU samples on the missing-skeleton list" in capsys.readouterr().out
+
+
+def test_ntu120_labels_and_splits(tiny_ntu) -> None:
+    cs = load_dataset("ntu120", tiny_ntu, None, progress=False)
+    assert len(cs.labels) == 120 and cs.labels[60] == "put on headphone"
+    assert "S001C002P005R002A008" not in cs.names and "S018C001P045R001A061" in cs.names
+    assert cs.targets[cs.names.index("S020C001P070R002A120")] == 119
+
+    def side(protocol: str) -> tuple[set[str], set[str]]:
+        tr, te = split_indices(cs, protocol)
+        return {cs.names[i] for i in tr}, {cs.names[i] for i in te}
+
+    assert side("xsub") == ({"S001C001P001R001A001", "S018C001P045R001A061", "S020C001P070R002A120"},
+                            {"S002C002P003R001A002", "S019C003P044R001A005"})
+    assert side("xset") == ({"S002C002P003R001A002", "S018C001P045R001A061", "S020C001P070R002A120"},
+                            {"S001C001P001R001A001", "S019C003P044R001A005"})
+    assert split_indices(cs)[0].tolist() == split_indices(cs, "xsub")[0].tolist()
+    with pytest.raises(DatasetError, match="not defined"):
+        split_indices(cs, "xview")
+    ntu60 = load_dataset("ntu60", tiny_ntu, None, progress=False)
+    assert len(ntu60.labels) == 60 and ntu60.names == ["S001C001P001R001A001", "S002C002P003R001A002"]
+
+
+def test_lst_without_descriptions_fails_clearly(tiny_ntu, tmp_path) -> None:
+    from skelapp.training.train import TrainConfig, train
+
+    with pytest.raises(DatasetError, match="--no-lst"):
+        train(TrainConfig(dataset="ntu120", data=str(tiny_ntu), out=str(tmp_path / "run"), lst=True),
+              progress=False)
+    assert not (tmp_path / "run").exists()
