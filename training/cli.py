@@ -31,6 +31,8 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--init", default="", metavar="CHECKPOINT",
+                   help="start from another run's weights (same stream/architecture; classifier re-learned)")
     p.add_argument("--stream", choices=("joint", "bone"), default=None,
                    help="input stream: joint positions+velocities, or bones (joint minus parent)")
     p.add_argument("--model", default="{}", help="JSON ModelConfig overrides, e.g. '{\"window\": 48}'")
@@ -49,7 +51,7 @@ def train_main(argv: list[str] | None = None) -> int:
         lst_weight=a.lst_weight, val_fraction=a.val_fraction, device=a.device, cache_dir=a.cache_dir,
         threads=a.threads, augment=json.loads(a.augment),
         model={**json.loads(a.model), **({"stream": a.stream} if a.stream else {})},
-        features=json.loads(a.features), select=a.select, ntu_missing=a.ntu_missing,
+        features=json.loads(a.features), select=a.select, ntu_missing=a.ntu_missing, init=a.init,
     )
     res = train(cfg, resume=a.resume, progress=not a.quiet)
     if res:

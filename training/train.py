@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from skelapp.core.normalize import FeatureConfig
+from skelapp.core.recognizer import ModelError
 
 from .augment import AugmentConfig
 from .data import BucketBatchSampler, ClipDataset, pad_collate
@@ -50,6 +51,7 @@ class TrainConfig:
     features: dict = field(default_factory=lambda: {"facing": True})
     select: str = "last"  # weights reported in result.json: "last" epoch or "val" (best on validation)
     ntu_missing: str | None = None  # NTU missing-skeleton list: None = bundled, a file, or "none"
+    init: str = ""  # checkpoint to start from (e.g. another dataset's run); its classifier is dropped
 
 
 def pick_device(name: str) -> torch.device:
@@ -150,6 +152,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     if cfg.val_fraction > 0:
         train_idx, val_idx = validation_split(clips, train_idx, cfg.val_fraction, cfg.seed)
     model = build(cfg, clips).to(device)
+    if cfg.init and not (resume and (Path(cfg.out) / "last.pt").exists()):
+        kept = init_from(model, cfg.init)
+        if rank == 0 and progress:
+            print(f"initialised {kept} tensors from {cfg.init}")
     lst = None
     if cfg.lst:
         from .text import class_text_embeddings
@@ -245,6 +251,23 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
 
         dist.destroy_process_group()
     return result
+
+
+def init_from(model: CausalSTGCN, path: str | Path) -> int:
+    """Copy the weights of checkpoint *path* whose names and shapes match *model* (transfer from
+    another dataset: the classifier of a different class count is left as initialised)."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    src = ck["meta"]["model_config"]
+    theirs = (src.get("stream", "joint"), src["in_channels"])
+    ours = (model.config.stream, model.config.in_channels)
+    if theirs != ours:
+        raise ModelError(f"{path}: stream/input channels {theirs} differ from this model's {ours}")
+    own = model.state_dict()
+    take = {k: v for k, v in ck["model"].items() if k in own and own[k].shape == v.shape}
+    if not any(k.startswith("blocks.") for k in take):
+        raise ModelError(f"{path}: no graph-convolution weights match this model's architecture")
+    model.load_state_dict(take, strict=False)
+    return len(take)
 
 
 def load_checkpoint(path: str | Path) -> tuple[CausalSTGCN, dict]:

@@ -71,3 +71,24 @@ def test_bone_stream_and_ensemble_export(tiny_ucla, tmp_path, capsys) -> None:
     with pytest.raises(ModelError, match="same classes and features"):
         export_main(["--checkpoint", str(tmp_path / "joint" / "last.pt"), str(tmp_path / "raw" / "last.pt"),
                      "--out", str(tmp_path / "bad.onnx")])
+
+
+def test_init_from_another_run(tiny_ucla, tmp_path, capsys) -> None:
+    """--init copies matching weights (transfer between datasets); a different stream is refused."""
+    import torch
+
+    cache = str(tmp_path / "cache")
+    common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--model", SMALL, "--cache-dir", cache,
+              "--epochs", "1", "--no-lst", "--val-fraction", "0", "--lr", "0"]
+    assert train_main([*common, "--out", str(tmp_path / "src"), "--quiet", "--lr", "1e-2"]) == 0
+    capsys.readouterr()
+    src_ck = str(tmp_path / "src" / "last.pt")
+    assert train_main([*common, "--out", str(tmp_path / "dst"), "--init", src_ck]) == 0
+    assert "initialised" in capsys.readouterr().out
+    src = torch.load(tmp_path / "src" / "last.pt", weights_only=False)["model"]
+    dst = torch.load(tmp_path / "dst" / "last.pt", weights_only=False)["model"]
+    # lr 0: the copied graph-convolution weights are still the source's
+    assert torch.equal(src["blocks.0.gcn.conv.weight"], dst["blocks.0.gcn.conv.weight"])
+    with pytest.raises(ModelError, match="stream"):
+        train_main([*common, "--out", str(tmp_path / "bone"), "--stream", "bone", "--quiet",
+                    "--init", src_ck])
