@@ -9,7 +9,7 @@ import numpy as np
 
 from skelapp.core.normalize import FeatureConfig
 
-from .datasets import ClipSet, load_dataset, split_indices, validation_split
+from .datasets import PROTOCOLS, ClipSet, load_dataset, split_indices, validation_split
 from .train import score
 
 
@@ -30,7 +30,10 @@ def checkpoint_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tu
     from .train import load_checkpoint, predict_clips
 
     model, meta = load_checkpoint(path)
-    meta = {"skelapp.labels": json.dumps(meta["labels"]), "skelapp.params": str(count_parameters(model))}
+    meta = {"skelapp.labels": json.dumps(meta["labels"]), "skelapp.params": str(count_parameters(model)),
+            "skelapp.streams": json.dumps([model.config.stream]),
+            "skelapp.feature_config": json.dumps(meta["feature_config"]),
+            "skelapp.train_config": json.dumps(meta.get("train_config", {}))}
     return predict_clips(model, feats, torch.device("cpu")), meta
 
 
@@ -72,10 +75,14 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     res = score(per_frame, targets)
     cm = confusion(per_frame, targets, len(labels))
     per_class = {lab: float(cm[i, i] / max(cm[i].sum(), 1) * 100) for i, lab in enumerate(clips.labels)}
-    res.update(dataset=dataset, split=split, clips=len(idx), per_class=per_class, confusion=cm.tolist(),
+    res.update(dataset=dataset, protocol=protocol or PROTOCOLS[dataset][0], split=split, clips=len(idx),
+               per_class=per_class, confusion=cm.tolist(),
                params=int(meta.get("skelapp.params", 0)), model=str(model_path))
     if out is not None:
+        from .report import write_model_card
+
         plot(res, clips.labels, Path(out))
+        write_model_card(res, meta, out)
     return res
 
 

@@ -85,7 +85,14 @@ def export_onnx(
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
     clips = check_clips or [np.random.default_rng(0).normal(size=(40, 20, 6)).astype(np.float32)]
-    return max(onnx_torch_max_diff(model, path, c) for c in clips)
+    diff = max(onnx_torch_max_diff(model, path, c) for c in clips)
+    # record the check in the model itself (the model card written by `evaluate` reports it)
+    where = f"{len(check_clips)} real clips" if check_clips else "a random clip"
+    proto.metadata_props.add(key="skelapp.ort_vs_torch_max_abs_diff", value=f"{diff:.2g}")
+    proto.metadata_props.add(key="skelapp.ort_vs_torch_checked_on",
+                             value=f"{where}, whole clip and one frame at a time")
+    onnx.save(proto, str(path))
+    return diff
 
 
 def onnx_torch_max_diff(model: CausalSTGCN | EnsembleSTGCN, path: str | Path, clip: np.ndarray) -> float:

@@ -33,6 +33,10 @@ def test_train_resume_export_evaluate(tiny_ucla, tmp_path, capsys) -> None:
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert 0 <= res["top1"] <= 100 and set(res["early"]) >= {"0.1", "0.4", "1.0"}
     assert (tmp_path / "eval" / "confusion.png").exists() and (tmp_path / "eval" / "early.png").exists()
+    card = (tmp_path / "eval" / "model_card.md").read_text()
+    assert f"Top-1: **{res['top1']:.1f} %**" in card and f" {res['early']['0.4']:.1f} |" in card
+    assert "ONNX Runtime vs torch" in card and f"{exp['max_abs_diff_ort_vs_torch']:.2g}" in card
+    assert "| 40 % |" in card and "walk around" in card  # early curve and per-class rows
     assert evaluate_main(["--model", str(out / "best.pt"), "--dataset", "nw-ucla", "--data", str(tiny_ucla),
                           "--json", "--cache-dir", str(tmp_path / "cache")]) == 0
     res2 = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
