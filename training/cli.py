@@ -19,14 +19,15 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--ntu-missing", default=None, metavar="FILE|none",
                    help="NTU samples to skip: a list of names (default: the bundled published list of "
                         "samples with missing skeletons, 302 NTU-60 + 233 NTU-120); 'none' skips nothing")
-    p.add_argument("--epochs", type=int, default=35)
+    p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--loss", choices=("early", "full"), default="early")
     p.add_argument("--no-lst", action="store_true", help="disable language supervision")
     p.add_argument("--lst-weight", type=float, default=0.5)
-    p.add_argument("--val-fraction", type=float, default=0.15)
+    p.add_argument("--val-fraction", type=float, default=0.0,
+                   help="part of the train split held out for validation (0: train on all of it)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     p.add_argument("--cache-dir", default="runs/cache")
@@ -43,6 +44,8 @@ def train_main(argv: list[str] | None = None) -> int:
                    help="weights to report and export: last epoch, or best on the validation hold-out")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
+    if a.select == "val" and a.val_fraction <= 0:
+        p.error("--select val needs a validation hold-out: give --val-fraction > 0")
     from .train import TrainConfig, train
 
     cfg = TrainConfig(

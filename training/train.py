@@ -32,7 +32,7 @@ class TrainConfig:
     data: str = ""
     out: str = "runs/default"
     protocol: str | None = None
-    epochs: int = 35
+    epochs: int = 50
     batch_size: int = 16
     lr: float = 2e-3
     weight_decay: float = 0.05
@@ -41,7 +41,7 @@ class TrainConfig:
     loss: str = "early"  # early | full
     lst: bool = True
     lst_weight: float = 0.5
-    val_fraction: float = 0.15  # of the train split, for model selection; 0 = train on all
+    val_fraction: float = 0.0  # held out of the train split to watch/choose (0 = train on all of it)
     device: str = "auto"
     cache_dir: str = "runs/cache"
     threads: int = 0  # torch CPU threads; 0 = leave default
