@@ -74,13 +74,15 @@ def evaluate_main(argv: list[str] | None = None) -> int:
                         "samples with missing skeletons, 302 NTU-60 + 233 NTU-120); 'none' skips nothing")
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--out", default=None, help="directory for confusion.png, early.png, metrics.json")
+    p.add_argument("--baseline", default=None, metavar="MODEL",
+                   help="also evaluate MODEL (e.g. trained on full clips only) and report its early curve")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     a = p.parse_args(argv)
     from .datasets import load_missing_list
     from .evaluate import evaluate
 
     res = evaluate(a.model, a.dataset, a.data, a.protocol, a.split, a.cache_dir, a.out,
-                   ntu_missing=load_missing_list(a.ntu_missing))
+                   ntu_missing=load_missing_list(a.ntu_missing), baseline=a.baseline)
     if a.out:
         from pathlib import Path
 
@@ -91,6 +93,10 @@ def evaluate_main(argv: list[str] | None = None) -> int:
         print(f"{a.dataset} {a.split} ({res['clips']} clips): top-1 {res['top1']:.2f} %, "
               f"params {res['params']}")
         print("early: " + ", ".join(f"{float(k) * 100:.0f}%: {v:.1f}" for k, v in res["early"].items()))
+        if "baseline" in res:
+            b = res["baseline"]
+            print(f"baseline {b['model']}: top-1 {b['top1']:.2f} %; early: "
+                  + ", ".join(f"{float(k) * 100:.0f}%: {v:.1f}" for k, v in b["early"].items()))
         for lab, acc in res["per_class"].items():
             print(f"  {lab:<28} {acc:6.1f}")
     return 0

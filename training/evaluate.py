@@ -58,11 +58,14 @@ def confusion(per_frame: list[np.ndarray], targets: np.ndarray, k: int) -> np.nd
 
 def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: str | None = None,
              split: str = "test", cache_dir: str = "runs/cache", out: str | Path | None = None,
-             clips: ClipSet | None = None, ntu_missing: set[str] | None = None) -> dict:
-    """Top-1, per-class accuracy, confusion matrix and early-prediction curve; plots to *out*.
-    *ntu_missing*: NTU samples to leave out (``None``: the bundled missing-skeleton list)."""
-    clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path), progress=False,
-                                  ntu_missing=ntu_missing)
+             clips: ClipSet | None = None, ntu_missing: set[str] | None = None,
+             baseline: str | Path | None = None) -> dict:
+    """Top-1, per-class accuracy, confusion matrix and early-prediction curve; with *out*, plots and
+    ``model_card.md`` there. *ntu_missing*: NTU samples to leave out (``None``: the bundled
+    missing-skeleton list). *baseline*: another model (e.g. trained on full clips only) whose
+    top-1 and early curve are reported next to this one's."""
+    fcfg = model_feature_config(model_path)
+    clips = clips or load_dataset(dataset, data, cache_dir, fcfg, progress=False, ntu_missing=ntu_missing)
     train_idx, test_idx = split_indices(clips, protocol)
     idx = test_idx if split == "test" else validation_split(clips, train_idx)[1]
     feats = [clips.features[i] for i in idx]
@@ -78,6 +81,11 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     res.update(dataset=dataset, protocol=protocol or PROTOCOLS[dataset][0], split=split, clips=len(idx),
                per_class=per_class, confusion=cm.tolist(),
                params=int(meta.get("skelapp.params", 0)), model=str(model_path))
+    if baseline is not None:
+        same = model_feature_config(baseline) == fcfg
+        b = evaluate(baseline, dataset, data, protocol, split, cache_dir, clips=clips if same else None,
+                     ntu_missing=ntu_missing)
+        res["baseline"] = {"model": str(baseline), "top1": b["top1"], "early": b["early"]}
     if out is not None:
         from .report import write_model_card
 
@@ -113,7 +121,10 @@ def plot(res: dict, labels: list[str], out: Path) -> None:
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     xs = [float(k) * 100 for k in res["early"]]
-    ax.plot(xs, list(res["early"].values()), "o-")
+    ax.plot(xs, list(res["early"].values()), "o-", label=Path(res["model"]).name)
+    if "baseline" in res:
+        ax.plot(xs, list(res["baseline"]["early"].values()), "s--", label=Path(res["baseline"]["model"]).name)
+        ax.legend(loc="lower right", fontsize=8)
     ax.set_xlabel("observed part of the clip (%)")
     ax.set_ylabel("top-1 (%)")
     ax.set_ylim(0, 100)

@@ -53,6 +53,9 @@ def model_card(res: dict, meta: dict[str, str]) -> str:
         "| observed | " + " | ".join(f"{float(k) * 100:.0f} %" for k in early) + " |",
         "|---" * (len(early) + 1) + "|",
         "| top-1 | " + " | ".join(f"{v:.1f}" for v in early.values()) + " |",
+        *([f"| baseline `{Path(res['baseline']['model']).name}` | "
+           + " | ".join(f"{v:.1f}" for v in res["baseline"]["early"].values()) + " |"]
+          if "baseline" in res else []),
         "",
         "## Per class",
         "",

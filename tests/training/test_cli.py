@@ -70,6 +70,13 @@ def test_bone_stream_and_ensemble_export(tiny_ucla, tmp_path, capsys) -> None:
                           "--cache-dir", cache]) == 0
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert res["clips"] == 40 and 0 <= res["top1"] <= 100
+    # the joint stream alone as the baseline: its curve is reported next to the ensemble's
+    assert evaluate_main(["--model", str(ens), "--dataset", "nw-ucla", "--data", str(tiny_ucla), "--json",
+                          "--cache-dir", cache, "--baseline", members[0], "--out", str(tmp_path / "ev")]) == 0
+    with_base = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    alone = json.loads((tmp_path / "joint" / "result.json").read_text())["test"]
+    assert with_base["baseline"]["early"] == alone["early"] and with_base["top1"] == res["top1"]
+    assert "| baseline `last.pt` |" in (tmp_path / "ev" / "model_card.md").read_text()
     # members trained on other input features cannot be ensembled
     assert train_main([*common, "--out", str(tmp_path / "raw"), "--features", "{}"]) == 0
     with pytest.raises(ModelError, match="same classes and features"):
