@@ -14,13 +14,13 @@ model's label list (:func:`descriptions_for_labels`); look classes up by name wi
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .assets import assets_dir
 from .errors import SkelappError
 
 BODY_PARTS: tuple[str, ...] = ("head", "hands", "arms", "hips", "legs", "feet")
@@ -89,8 +89,7 @@ class Descriptions:
 
 def default_directory() -> Path:
     """``assets/descriptions`` of the installed package."""
-    assets = importlib.import_module("skelapp.assets")
-    return Path(assets.__file__).resolve().parent / "descriptions"
+    return assets_dir() / "descriptions"
 
 
 def _str_field(obj: dict, key: str, path: Path, where: str) -> str:

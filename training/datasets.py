@@ -12,7 +12,6 @@ canonical joints at the model rate (``FeatureConfig.fps``) plus its features fro
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from skelapp.core.assets import assets_dir
 from skelapp.core.conversion import to_canonical
 from skelapp.core.errors import SkelappError
 from skelapp.core.msr_action3d import parse_msr_name
@@ -158,11 +158,6 @@ def _scan_msr(root: Path) -> tuple[list[str], list[Item]]:
     if not items:
         raise DatasetError(f"no MSR Action3D files under {root}")
     return MSR_LABELS, items
-
-
-def assets_dir() -> Path:
-    """``assets/`` of the installed package (label lists, the NTU missing-skeleton list, ...)."""
-    return Path(importlib.import_module("skelapp.assets").__file__).resolve().parent
 
 
 def ntu_labels(root: Path, num_classes: int = 60) -> list[str]:

@@ -14,6 +14,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from skelapp.core.descriptions import default_directory
 from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 
@@ -22,8 +23,6 @@ from .data import BucketBatchSampler, ClipDataset, pad_collate
 from .datasets import ClipSet, DatasetError, load_dataset, load_missing_list, split_indices, validation_split
 from .losses import LanguageSupervision, early_prediction_loss, full_clip_loss
 from .model import CausalSTGCN, ModelConfig
-
-DESCRIPTIONS_DIR = Path(__file__).resolve().parent.parent / "assets" / "descriptions"
 
 
 @dataclass
@@ -126,7 +125,7 @@ def build(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN:
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
     """Train per *cfg*; writes ``last.pt``, ``best.pt`` (by validation), ``history.json`` and
     ``result.json`` (test split, best-on-validation weights) in ``cfg.out``."""
-    desc = DESCRIPTIONS_DIR / f"{cfg.dataset}.json"
+    desc = default_directory() / f"{cfg.dataset}.json"
     if cfg.lst and not desc.exists():
         raise DatasetError(f"language supervision needs class descriptions {desc}, which do not exist for "
                            f"{cfg.dataset}; add that file or train with --no-lst")
