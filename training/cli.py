@@ -9,6 +9,12 @@ import sys
 from .datasets import DATASETS
 
 
+def _add_ntu_missing(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ntu-missing", default=None, metavar="FILE|none",
+                   help="NTU samples to skip: a list of names (default: the bundled published list of "
+                        "samples with missing skeletons, 302 NTU-60 + 233 NTU-120); 'none' skips nothing")
+
+
 def train_main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="skelapp train", description="Train a causal skeleton recognizer.")
     p.add_argument("--dataset", default="nw-ucla", choices=DATASETS)
@@ -16,9 +22,7 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="run directory (checkpoints, history, result)")
     p.add_argument("--protocol", default=None,
                    help="xview / xsub / xset (ntu120) (default: the dataset's standard one)")
-    p.add_argument("--ntu-missing", default=None, metavar="FILE|none",
-                   help="NTU samples to skip: a list of names (default: the bundled published list of "
-                        "samples with missing skeletons, 302 NTU-60 + 233 NTU-120); 'none' skips nothing")
+    _add_ntu_missing(p)
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -69,9 +73,7 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True)
     p.add_argument("--protocol", default=None)
     p.add_argument("--split", choices=("test", "val"), default="test")
-    p.add_argument("--ntu-missing", default=None, metavar="FILE|none",
-                   help="NTU samples to skip: a list of names (default: the bundled published list of "
-                        "samples with missing skeletons, 302 NTU-60 + 233 NTU-120); 'none' skips nothing")
+    _add_ntu_missing(p)
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--out", default=None, help="directory for confusion.png, early.png, metrics.json")
     p.add_argument("--baseline", default=None, metavar="MODEL",

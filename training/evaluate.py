@@ -64,8 +64,8 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     ``model_card.md`` there. *ntu_missing*: NTU samples to leave out (``None``: the bundled
     missing-skeleton list). *baseline*: another model (e.g. trained on full clips only) whose
     top-1 and early curve are reported next to this one's."""
-    fcfg = model_feature_config(model_path)
-    clips = clips or load_dataset(dataset, data, cache_dir, fcfg, progress=False, ntu_missing=ntu_missing)
+    clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path), progress=False,
+                                  ntu_missing=ntu_missing)
     train_idx, test_idx = split_indices(clips, protocol)
     idx = test_idx if split == "test" else validation_split(clips, train_idx)[1]
     feats = [clips.features[i] for i in idx]
@@ -82,7 +82,7 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
                per_class=per_class, confusion=cm.tolist(),
                params=int(meta.get("skelapp.params", 0)), model=str(model_path))
     if baseline is not None:
-        same = model_feature_config(baseline) == fcfg
+        same = model_feature_config(baseline) == clips.feature_config
         b = evaluate(baseline, dataset, data, protocol, split, cache_dir, clips=clips if same else None,
                      ntu_missing=ntu_missing)
         res["baseline"] = {"model": str(baseline), "top1": b["top1"], "early": b["early"]}

@@ -20,7 +20,15 @@ import torch
 from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import StreamingRecognizer
 
-from .model import CausalSTGCN, EnsembleSTGCN, ModelConfig, count_parameters, receptive_field, streaming_macs
+from .model import (
+    CausalSTGCN,
+    EnsembleSTGCN,
+    ModelConfig,
+    count_parameters,
+    receptive_field,
+    stream_models,
+    streaming_macs,
+)
 
 LAYOUT_NAME = "canonical20"
 
@@ -61,6 +69,7 @@ def export_onnx(
             dynamic_axes=axes, opset_version=opset, dynamo=False,
         )
     proto = onnx.load(str(path))
+    streams = stream_models(model)
     meta = {
         "skelapp.labels": json.dumps(list(labels)),
         "skelapp.feature_config": json.dumps(feature_config.to_dict()),
@@ -68,10 +77,9 @@ def export_onnx(
         "skelapp.state_shapes": json.dumps([list(s) for s in model.state_shapes()]),
         "skelapp.min_frames": "1",
         "skelapp.dataset": dataset,
-        "skelapp.model_config": json.dumps(
-            {"members": [m.config.to_dict() for m in model.members]} if isinstance(model, EnsembleSTGCN)
-            else model.config.to_dict()),
-        "skelapp.streams": json.dumps([m.config.stream for m in getattr(model, "members", [model])]),
+        "skelapp.model_config": json.dumps({"members": [m.config.to_dict() for m in streams]}
+                                           if len(streams) > 1 else model.config.to_dict()),
+        "skelapp.streams": json.dumps([m.config.stream for m in streams]),
         "skelapp.params": str(count_parameters(model)),
         "skelapp.streaming_macs": str(streaming_macs(model)),
         "skelapp.window_frames": str(model.config.window),

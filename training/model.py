@@ -267,10 +267,14 @@ class EnsembleSTGCN(nn.Module):
         return self._combine([m.forward_offline(x)[0] for m in self.members]), None
 
 
+def stream_models(model: CausalSTGCN | EnsembleSTGCN) -> list[CausalSTGCN]:
+    """The single-stream networks of *model*: its members, or the model itself."""
+    return list(model.members) if isinstance(model, EnsembleSTGCN) else [model]
+
+
 def receptive_field(model: CausalSTGCN | EnsembleSTGCN) -> int:
     """Frames the temporal convolutions see (the classifier window comes on top)."""
-    members = model.members if isinstance(model, EnsembleSTGCN) else [model]
-    return max(1 + sum(b.tcn.context for b in m.blocks) for m in members)
+    return max(1 + sum(b.tcn.context for b in m.blocks) for m in stream_models(model))
 
 
 def count_parameters(model: nn.Module) -> int:
