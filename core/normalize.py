@@ -125,6 +125,16 @@ def compute_features(
     return np.stack([fz.push(joints[t], confidence[t])[0] for t in range(len(joints))])
 
 
+def mirror_features(features: np.ndarray) -> np.ndarray:
+    """Features ``(..., V, C)`` of the mirrored body (x negated, left/right joints swapped).
+
+    The features commute with mirroring (the facing rotation is mirror-equivariant), so this
+    equals ``compute_features(mirror_joints(joints))`` without recomputing anything."""
+    out = np.array(features[..., CANONICAL.flip_index, :], dtype=np.float32, copy=True)
+    out[..., 0::3] *= -1.0  # x of the position and of the velocity
+    return out
+
+
 def sequence_features(seq, config: FeatureConfig) -> np.ndarray:
     """``(M, T, V, C)`` features for every body slot of a canonical :class:`SkeletonSequence`."""
     if seq.layout.name != CANONICAL.name:

@@ -109,6 +109,8 @@ def export_main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint", required=True, nargs="+",
                    help="one checkpoint, or several (e.g. joint + bone streams) for one ensemble model")
     p.add_argument("--out", required=True, help="output .onnx path")
+    p.add_argument("--mirror", action="store_true",
+                   help="also run every member on the mirrored input and average (twice the cost per frame)")
     p.add_argument("--data", default=None, help="dataset directory: check ORT vs torch on real test clips")
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--check-clips", type=int, default=20)
@@ -126,8 +128,8 @@ def export_main(argv: list[str] | None = None) -> int:
         if m["labels"] != meta["labels"] or m["feature_config"] != meta["feature_config"]:
             raise ModelError(f"{c}: other labels or input features than {a.checkpoint[0]}; "
                              "ensemble members must be trained on the same classes and features")
-    if len(loaded) > 1:
-        model = EnsembleSTGCN([m for m, _ in loaded]).eval()
+    if len(loaded) > 1 or a.mirror:
+        model = EnsembleSTGCN([m for m, _ in loaded], mirror=a.mirror).eval()
     fcfg = FeatureConfig.from_dict(meta["feature_config"])
     clips = None
     if a.data:

@@ -80,6 +80,7 @@ def export_onnx(
         "skelapp.model_config": json.dumps({"members": [m.config.to_dict() for m in streams]}
                                            if len(streams) > 1 else model.config.to_dict()),
         "skelapp.streams": json.dumps([m.config.stream for m in streams]),
+        "skelapp.mirror_averaged": json.dumps(bool(getattr(model, "mirror", False))),
         "skelapp.params": str(count_parameters(model)),
         "skelapp.streaming_macs": str(streaming_macs(model)),
         "skelapp.window_frames": str(model.config.window),

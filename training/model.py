@@ -9,7 +9,8 @@ the same per-frame logits. Layout inside the network is ``(B, C, T, V)``.
 Two input streams share the same features: ``joint`` uses them as given, ``bone`` replaces each
 joint's position and velocity by its difference to the parent joint's (computed inside the
 network, so the app feeds every model the same input). :class:`EnsembleSTGCN` averages the class
-probabilities of several such models in one graph with their states side by side.
+probabilities of several such models in one graph with their states side by side, optionally also
+on the mirrored input (test-time mirror averaging).
 """
 
 from __future__ import annotations
@@ -225,10 +226,12 @@ class CausalSTGCN(nn.Module):
 class EnsembleSTGCN(nn.Module):
     """Several :class:`CausalSTGCN` (e.g. joint + bone streams) run on the same input.
 
-    Output "logits" are ``log(mean_m softmax(logits_m))``, so a softmax downstream gives the
-    members' averaged class probabilities. States are the members' states, concatenated."""
+    Output "logits" are ``log(mean softmax(logits))`` over the members (and, with ``mirror``, over
+    each member on the input and on its mirror image, see :func:`skelapp.core.normalize.
+    mirror_features`), so a softmax downstream gives the averaged class probabilities. States are
+    the members' states, concatenated (those of the mirrored pass after the plain pass's)."""
 
-    def __init__(self, members: list[CausalSTGCN]) -> None:
+    def __init__(self, members: list[CausalSTGCN], mirror: bool = False) -> None:
         super().__init__()
         if not members:
             raise ValueError("an ensemble needs at least one member")
@@ -240,13 +243,26 @@ class EnsembleSTGCN(nn.Module):
                 raise ValueError("ensemble members must share classes, input channels and joints")
         self.members = nn.ModuleList(members)
         self.config = first
-        self._counts = [len(m.state_shapes()) for m in members]
+        self.mirror = mirror
+        self.views = 2 if mirror else 1
+        self._counts = [len(m.state_shapes()) for m in members] * self.views
+        sign = torch.ones(first.in_channels)
+        sign[0::3] = -1.0  # x of position (and velocity) features
+        flip = torch.from_numpy(CANONICAL.flip_index.astype(np.int64))
+        self.register_buffer("flip", flip, persistent=False)
+        self.register_buffer("sign", sign, persistent=False)
+
+    def _inputs(self, x: Tensor) -> list[Tensor]:
+        return [x, x[:, :, self.flip] * self.sign] if self.mirror else [x]
+
+    def _runs(self, x: Tensor) -> list[tuple[CausalSTGCN, Tensor]]:
+        return [(m, v) for v in self._inputs(x) for m in self.members]
 
     def state_shapes(self) -> list[tuple[int, ...]]:
-        return [s for m in self.members for s in m.state_shapes()]
+        return [s for _ in range(self.views) for m in self.members for s in m.state_shapes()]
 
     def initial_states(self, batch: int = 1, device: torch.device | str | None = None) -> list[Tensor]:
-        return [s for m in self.members for s in m.initial_states(batch, device)]
+        return [s for _ in range(self.views) for m in self.members for s in m.initial_states(batch, device)]
 
     def _combine(self, logits: list[Tensor]) -> Tensor:
         probs = torch.stack([torch.softmax(lg, dim=-1) for lg in logits]).mean(0)
@@ -256,15 +272,15 @@ class EnsembleSTGCN(nn.Module):
         if len(states) != sum(self._counts):
             raise ValueError(f"expected {sum(self._counts)} states, got {len(states)}")
         logits, new_states, k = [], [], 0
-        for m, n in zip(self.members, self._counts, strict=True):
-            out = m(x, *states[k : k + n])
+        for (m, v), n in zip(self._runs(x), self._counts, strict=True):
+            out = m(v, *states[k : k + n])
             logits.append(out[0])
             new_states.extend(out[1:])
             k += n
         return (self._combine(logits), *new_states)
 
     def forward_offline(self, x: Tensor) -> tuple[Tensor, None]:
-        return self._combine([m.forward_offline(x)[0] for m in self.members]), None
+        return self._combine([m.forward_offline(v)[0] for m, v in self._runs(x)]), None
 
 
 def stream_models(model: CausalSTGCN | EnsembleSTGCN) -> list[CausalSTGCN]:
@@ -284,7 +300,7 @@ def count_parameters(model: nn.Module) -> int:
 def streaming_macs(model: CausalSTGCN | EnsembleSTGCN) -> int:
     """Multiply-accumulates of one streaming step (T = 1), convolutions and graph products."""
     if isinstance(model, EnsembleSTGCN):
-        return sum(streaming_macs(m) for m in model.members)
+        return model.views * sum(streaming_macs(m) for m in model.members)
     cfg, v, macs = model.config, model.config.num_joints, 0
     for b in model.blocks:
         cin, cout = b.gcn.cin, b.gcn.cout

@@ -20,6 +20,8 @@ def model_card(res: dict, meta: dict[str, str]) -> str:
     streams = _json(meta, "skelapp.streams", ["joint"])
     runtime = "ONNX Runtime (CPU)" if str(res["model"]).endswith(".onnx") else "PyTorch (checkpoint)"
     ensemble = " (ensemble: averaged probabilities)" if len(streams) > 1 else ""
+    if _json(meta, "skelapp.mirror_averaged", False):
+        ensemble += ", each also run on the mirrored input and averaged"
     lines = [
         f"# Model card: `{Path(res['model']).name}`",
         "",

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skelapp.core.conversion import to_canonical
+from skelapp.core.conversion import mirror_joints, to_canonical
 from skelapp.core.layouts import CANONICAL
 from skelapp.core.normalize import (
     HIP,
@@ -17,6 +17,7 @@ from skelapp.core.normalize import (
     FeatureConfig,
     StreamingFeaturizer,
     compute_features,
+    mirror_features,
     sequence_features,
 )
 from skelapp.core.ntu_skeleton import read_ntu_skeleton
@@ -108,3 +109,18 @@ def test_config_dict_round_trip():
     assert FeatureConfig.from_dict({**cfg.to_dict(), "unknown": 1}) == cfg
     assert cfg.channels == 6 and FeatureConfig(velocity=False).channels == 3
     assert CANONICAL.joint_names[HIP] == "hip_center"
+
+
+@pytest.mark.parametrize("facing", [False, True])
+def test_mirror_features_equal_features_of_the_mirrored_body(real_body, facing):
+    """Mirror test-time averaging relies on this: mirroring commutes with the features."""
+    joints, conf = real_body
+    cfg = FeatureConfig(facing=facing)
+    feats = compute_features(joints, conf, cfg)
+    mirrored = compute_features(mirror_joints(joints, CANONICAL), conf[:, CANONICAL.flip_index], cfg)
+    np.testing.assert_allclose(mirror_features(feats), mirrored, atol=1e-5)
+    # the left hand's track becomes the right hand's, with x reversed; mirroring twice is identity
+    left, right = CANONICAL.index("hand_left"), CANONICAL.index("hand_right")
+    np.testing.assert_allclose(mirrored[:, right, 0], -feats[:, left, 0], atol=1e-5)
+    np.testing.assert_allclose(mirror_features(mirrored), feats, atol=1e-5)
+    assert not np.allclose(mirrored, feats, atol=1e-2)

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from skelapp.core.layouts import CANONICAL
-from skelapp.core.normalize import FeatureConfig
+from skelapp.core.normalize import FeatureConfig, mirror_features
 from skelapp.core.recognizer import StreamingRecognizer
 from skelapp.training.export import export_onnx, make_test_model, read_metadata
-from skelapp.training.model import CausalSTGCN, EnsembleSTGCN, ModelConfig
+from skelapp.training.model import CausalSTGCN, EnsembleSTGCN, ModelConfig, streaming_macs
 
 
 def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
@@ -127,3 +127,32 @@ def test_ensemble_averages_probabilities_and_streams(tmp_path) -> None:
     assert len(StreamingRecognizer(path, prefer_gpu=False).info.state_shapes) == len(ens.state_shapes())
     with pytest.raises(ValueError, match="share"):
         EnsembleSTGCN([a, CausalSTGCN(ModelConfig(num_classes=4))])
+
+
+def test_mirror_averaging_equals_members_on_mirrored_input_and_streams(tmp_path) -> None:
+    """``mirror=True`` averages each member on x and on its mirror image (the features of the
+    mirrored body, see core's ``mirror_features``), offline and one frame at a time alike."""
+    a, b = _random_model(7, window=16), _random_model(8, window=16, stream="bone")
+    ens = EnsembleSTGCN([a, b], mirror=True).eval()
+    x = torch.randn(2, 30, 20, 6)
+    xm = torch.from_numpy(mirror_features(x.numpy()))
+    with torch.no_grad():
+        off, _ = ens.forward_offline(x)
+        probs = [torch.softmax(m.forward_offline(v)[0], -1) for v in (x, xm) for m in (a, b)]
+        assert torch.allclose(torch.softmax(off, -1), torch.stack(probs).mean(0), atol=1e-6)
+        # the prediction of the mirrored clip is that of the clip: averaging made it symmetric
+        assert torch.allclose(ens.forward_offline(xm)[0], off, atol=1e-5)
+        assert not torch.allclose(EnsembleSTGCN([a, b]).forward_offline(xm)[0], off, atol=1e-3)
+        states, outs = ens.initial_states(2), []
+        for t in range(x.shape[1]):
+            o, *states = ens(x[:, t : t + 1], *states)
+            outs.append(o)
+    assert torch.allclose(torch.cat(outs, 1), off, atol=1e-4)
+    assert ens.state_shapes() == 2 * (a.state_shapes() + b.state_shapes())
+    assert streaming_macs(ens) == 2 * (streaming_macs(a) + streaming_macs(b))
+
+    path = tmp_path / "mirror.onnx"
+    assert export_onnx(ens, path, [f"c{i}" for i in range(10)], FeatureConfig()) < 1e-4
+    meta = read_metadata(path)
+    assert json.loads(meta["skelapp.mirror_averaged"]) is True
+    assert len(StreamingRecognizer(path, prefer_gpu=False).info.state_shapes) == len(ens.state_shapes())
