@@ -19,7 +19,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_default.sh"
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_train_default_script(tiny_ucla, tmp_path) -> None:
-    env = {**os.environ, "EPOCHS": "1", "CACHE": str(tmp_path / "cache"),
+    env = {**os.environ, "EPOCHS": "1", "SEEDS": "0 1", "CACHE": str(tmp_path / "cache"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     out = tmp_path / "default"
     done = subprocess.run(["bash", str(SCRIPT), str(tiny_ucla), str(out)], env=env, capture_output=True,
@@ -27,9 +27,11 @@ def test_train_default_script(tiny_ucla, tmp_path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     rec = StreamingRecognizer(out / "model.onnx", prefer_gpu=False)
     meta = dict(rec.session.get_modelmeta().custom_metadata_map)
-    assert json.loads(meta["skelapp.streams"]) == ["joint", "bone"]
-    assert len(rec.info.state_shapes) == 14
-    for stream in ("joint", "bone"):
-        cfg = json.loads((out / stream / "config.json").read_text())
+    assert json.loads(meta["skelapp.streams"]) == ["joint", "bone", "joint", "bone"]
+    assert len(rec.info.state_shapes) == 28
+    for run, stream, seed in (("joint", "joint", 0), ("bone", "bone", 0), ("joint_s1", "joint", 1),
+                              ("bone_s1", "bone", 1)):
+        cfg = json.loads((out / run / "config.json").read_text())
         assert cfg["model_config"]["stream"] == stream and cfg["split"]["val"] == 0
+        assert cfg["train_config"]["seed"] == seed
     assert "Top-1" in (out / "eval" / "model_card.md").read_text()
