@@ -125,14 +125,21 @@ def compute_features(
     return np.stack([fz.push(joints[t], confidence[t])[0] for t in range(len(joints))])
 
 
+def mirror_sign(channels: int) -> np.ndarray:
+    """``(C,)`` factors that mirror a feature vector: -1 on the x of the position and of the
+    velocity, +1 elsewhere."""
+    sign = np.ones(channels, np.float32)
+    sign[0::3] = -1.0
+    return sign
+
+
 def mirror_features(features: np.ndarray) -> np.ndarray:
     """Features ``(..., V, C)`` of the mirrored body (x negated, left/right joints swapped).
 
     The features commute with mirroring (the facing rotation is mirror-equivariant), so this
     equals ``compute_features(mirror_joints(joints))`` without recomputing anything."""
-    out = np.array(features[..., CANONICAL.flip_index, :], dtype=np.float32, copy=True)
-    out[..., 0::3] *= -1.0  # x of the position and of the velocity
-    return out
+    flipped = features[..., CANONICAL.flip_index, :]
+    return (flipped * mirror_sign(features.shape[-1])).astype(np.float32)
 
 
 def sequence_features(seq, config: FeatureConfig) -> np.ndarray:

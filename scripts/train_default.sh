@@ -20,15 +20,15 @@ checkpoints=()
 for seed in $SEEDS; do
   suffix=""
   if [ "$seed" != 0 ]; then suffix="_s$seed"; fi
-  pids=()
+  pids=() runs=()
   for stream in joint bone; do
     run="$OUT/$stream$suffix"
     skelapp train "${common[@]}" --seed "$seed" --out "$run" --stream "$stream" > "$run.log" 2>&1 &
-    pids+=("$!")
+    pids+=("$!") runs+=("$run")
     checkpoints+=("$run/last.pt")
   done
-  for pid in "${pids[@]}"; do
-    wait "$pid" || { echo "a stream of seed $seed failed: see $OUT/*$suffix.log" >&2; exit 1; }
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { echo "training ${runs[$i]} failed: see ${runs[$i]}.log" >&2; exit 1; }
   done
 done
 skelapp export --checkpoint "${checkpoints[@]}" --out "$OUT/model.onnx" --data "$DATA" --cache-dir "$CACHE"

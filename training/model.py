@@ -23,6 +23,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from skelapp.core.layouts import CANONICAL, JointLayout
+from skelapp.core.normalize import mirror_sign
 
 STREAMS = ("joint", "bone")
 
@@ -244,15 +245,18 @@ class EnsembleSTGCN(nn.Module):
         self.members = nn.ModuleList(members)
         self.config = first
         self.mirror = mirror
-        self.views = 2 if mirror else 1
         self._counts = [len(m.state_shapes()) for m in members] * self.views
-        sign = torch.ones(first.in_channels)
-        sign[0::3] = -1.0  # x of position (and velocity) features
         flip = torch.from_numpy(CANONICAL.flip_index.astype(np.int64))
         self.register_buffer("flip", flip, persistent=False)
-        self.register_buffer("sign", sign, persistent=False)
+        self.register_buffer("sign", torch.from_numpy(mirror_sign(first.in_channels)), persistent=False)
+
+    @property
+    def views(self) -> int:
+        """How many inputs each member runs on: the input, and its mirror image with ``mirror``."""
+        return 2 if self.mirror else 1
 
     def _inputs(self, x: Tensor) -> list[Tensor]:
+        """The input, and with ``mirror`` also its mirror image (core's ``mirror_features``)."""
         return [x, x[:, :, self.flip] * self.sign] if self.mirror else [x]
 
     def _runs(self, x: Tensor) -> list[tuple[CausalSTGCN, Tensor]]:
