@@ -96,6 +96,7 @@ class Pipeline:
         self._latencies: collections.deque[float] = collections.deque(maxlen=2000)
         self._lat_sum = 0.0
         self._all_latencies = array("d")  # whole run, for the final summary (8 bytes per update)
+        self._all_lock = threading.Lock()  # appends vs. copies: an exported array cannot grow
 
     # -- callbacks -------------------------------------------------------------------------
     def on_frame(self, cb: FrameCallback) -> None:
@@ -208,8 +209,8 @@ class Pipeline:
 
     def run_latency(self) -> dict[str, float]:
         """Latency (ms) over the whole run: mean, median, p95."""
-        # a copy: a view would block the recognizer thread's appends (BufferError)
-        a = np.array(self._all_latencies, np.float64) if len(self._all_latencies) else np.zeros(1)
+        with self._all_lock:  # the copy exports the array's buffer: no append may resize it meanwhile
+            a = np.array(self._all_latencies, np.float64) if len(self._all_latencies) else np.zeros(1)
         return {"latency_mean_ms": float(a.mean()), "latency_median_ms": float(np.median(a)),
                 "latency_p95_ms": float(np.percentile(a, 95))}
 
@@ -276,7 +277,8 @@ class Pipeline:
                     self._updates += 1
                     self._latencies.append(u.latency_ms)
                     self._lat_sum += u.latency_ms
-                    self._all_latencies.append(u.latency_ms)
+                    with self._all_lock:
+                        self._all_latencies.append(u.latency_ms)
                     for cb in self._update_cbs:
                         cb(u)
         except Exception as e:

@@ -35,6 +35,7 @@ from .bars import IDLE_LABELS, ProbabilityBars
 from .controls import ControlPanel, SourceSpec
 from .description_panel import DescriptionPanel
 from .feed import LiveFeed
+from .gc_guard import GuiThreadCollector
 from .info import SessionBox
 from .session import PipelineFactory, RecognizerCache, SessionError, build_source, default_pipeline_factory
 from .skeleton_view import SourceView
@@ -89,6 +90,8 @@ class MainWindow(QMainWindow):
         self.timer.setInterval(max(5, round(1000 / display_hz)))
         self.timer.timeout.connect(self.tick)
         self.timer.start()
+        self.gc_guard = GuiThreadCollector(self)  # pipeline threads must never free Qt objects
+        self.gc_guard.install()
         self._restore()
 
     # ------------------------------------------------------------- layout
@@ -476,4 +479,5 @@ class MainWindow(QMainWindow):
         self.timer.stop()
         self.stop()
         self.save_state()
+        self.gc_guard.uninstall()
         super().closeEvent(event)
