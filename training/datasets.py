@@ -65,8 +65,8 @@ NTU120_XSUB_TRAIN = {
 NTU_VARIANTS = {"ntu60": (60, 17), "ntu120": (120, 32)}
 
 DATASETS = ("nw-ucla", "msr-action3d", "ntu60", "ntu120")
-PROTOCOLS = {"nw-ucla": ("xview", "xview-dev"), "msr-action3d": ("xsub",), "ntu60": ("xsub", "xview"),
-             "ntu120": ("xsub", "xset")}
+PROTOCOLS = {"nw-ucla": ("xview", "xview-dev"), "msr-action3d": ("xsub", "xsub-dev"),
+             "ntu60": ("xsub", "xview"), "ntu120": ("xsub", "xset")}
 
 
 class DatasetError(SkelappError, ValueError):
@@ -317,6 +317,9 @@ def split_indices(cs: ClipSet, protocol: str | None = None) -> tuple[np.ndarray,
         train, test = cs.views == 1, cs.views == 2
     elif cs.dataset == "nw-ucla":
         train = np.isin(cs.views, [1, 2])
+    elif cs.dataset == "msr-action3d" and protocol == "xsub-dev":
+        # choosing a recipe across subjects without touching the even (test) subjects
+        train, test = np.isin(cs.subjects, [1, 3, 5]), np.isin(cs.subjects, [7, 9])
     elif cs.dataset == "msr-action3d":
         train = cs.subjects % 2 == 1
     elif protocol == "xsub":
