@@ -33,7 +33,11 @@ class GuiThreadCollector(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.collect_due)
-        self.active = False
+
+    @property
+    def active(self) -> bool:
+        """Installed: its timer runs exactly while it guards."""
+        return self._timer.isActive()
 
     def install(self) -> None:
         if self.active:
@@ -43,14 +47,12 @@ class GuiThreadCollector(QObject):
                 GuiThreadCollector._was_enabled = gc.isenabled()
                 gc.disable()
             GuiThreadCollector._installed += 1
-        self.active = True
         self._timer.start()
 
     def uninstall(self) -> None:
         if not self.active:
             return
         self._timer.stop()
-        self.active = False
         with GuiThreadCollector._lock:
             GuiThreadCollector._installed -= 1
             last = GuiThreadCollector._installed == 0
