@@ -8,9 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
-from skelapp.core.descriptions import load_file
+from skelapp.core.descriptions import DescriptionFormatError, default_directory, load_file
 
 from .losses import TEXT_PARTS
+
+# NTU RGB+D 60's classes are the first 60 of NTU RGB+D 120's, so they share one file.
+DESCRIPTION_FILE = {"ntu60": "ntu120"}
+
+
+def description_file(dataset: str) -> Path:
+    """The bundled class descriptions used to train on *dataset*."""
+    return default_directory() / f"{DESCRIPTION_FILE.get(dataset, dataset)}.json"
 
 
 def description_texts(path: str | Path, labels: list[str]) -> list[list[str]]:
@@ -20,7 +28,8 @@ def description_texts(path: str | Path, labels: list[str]) -> list[list[str]]:
     for name in labels:
         d = desc.get(name)
         if d is None:
-            raise KeyError(f"{path}: no description for class {name!r}")
+            raise DescriptionFormatError(path, f"no description for class {name!r}; add it, or train "
+                                               "with --no-lst")
         out.append([d.action] + [d.parts[p] for p in TEXT_PARTS[1:]])
     return out
 

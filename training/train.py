@@ -14,7 +14,6 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from skelapp.core.descriptions import default_directory
 from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 
@@ -23,6 +22,7 @@ from .data import BucketBatchSampler, ClipDataset, pad_collate
 from .datasets import ClipSet, DatasetError, load_dataset, load_missing_list, split_indices, validation_split
 from .losses import LanguageSupervision, early_prediction_loss, full_clip_loss
 from .model import CausalSTGCN, ModelConfig
+from .text import class_text_embeddings, description_file
 
 
 @dataclass
@@ -125,7 +125,7 @@ def build(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN:
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
     """Train per *cfg*; writes ``last.pt``, ``best.pt`` (by validation), ``history.json`` and
     ``result.json`` (test split, best-on-validation weights) in ``cfg.out``."""
-    desc = default_directory() / f"{cfg.dataset}.json"
+    desc = description_file(cfg.dataset)
     if cfg.lst and not desc.exists():
         raise DatasetError(f"language supervision needs class descriptions {desc}, which do not exist for "
                            f"{cfg.dataset}; add that file or train with --no-lst")
@@ -157,8 +157,6 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
             print(f"initialised {kept} tensors from {cfg.init}")
     lst = None
     if cfg.lst:
-        from .text import class_text_embeddings
-
         emb = class_text_embeddings(desc, clips.labels, cfg.cache_dir)
         lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
     params = list(model.parameters()) + (list(lst.parameters()) if lst else [])

@@ -89,9 +89,21 @@ def test_normalize_name() -> None:
 
 def test_bundled_files_are_valid() -> None:
     names = available_datasets()
-    if not names:
-        pytest.skip(f"no bundled descriptions yet in {default_directory()}")
+    assert {"nw-ucla", "msr-action3d", "ntu120"} <= set(names)
     for n in names:
         d = load_descriptions(n)
         assert len(d) > 0
-        assert all(c.action for c in d.classes)
+        for c in d.classes:  # the whole action and all six body parts, each a real sentence
+            assert set(c.parts) == set(BODY_PARTS), (n, c.name)
+            assert all(len(t) >= 20 for t in (c.action, *c.parts.values())), (n, c.name)
+
+
+@pytest.mark.parametrize(("labels", "dataset"), [("labels_nw_ucla.json", "nw-ucla"),
+                                                 ("labels_ntu120.json", "ntu120")])
+def test_bundled_label_maps_are_described_in_order(labels: str, dataset: str) -> None:
+    names = json.loads((default_directory().parent / labels).read_text(encoding="utf-8"))
+    d = load_descriptions(dataset)
+    assert d.names == names
+    assert descriptions_for_labels(names).dataset == dataset
+    # NTU RGB+D 60 is the first 60 classes of NTU-120: the same file describes its models
+    assert descriptions_for_labels(names[:60]).dataset == dataset

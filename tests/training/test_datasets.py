@@ -155,10 +155,37 @@ def test_ntu120_labels_and_splits(tiny_ntu) -> None:
     assert len(ntu60.labels) == 60 and ntu60.names == ["S001C001P001R001A001", "S002C002P003R001A002"]
 
 
-def test_lst_without_descriptions_fails_clearly(tiny_ntu, tmp_path) -> None:
+def test_ntu_trains_with_language_supervision(tiny_ntu, tmp_path) -> None:
+    """NTU-60 and NTU-120 train with LST by default: NTU-60 reads NTU-120's descriptions."""
+    from skelapp.training.text import description_file
     from skelapp.training.train import TrainConfig, train
 
+    assert description_file("ntu60") == description_file("ntu120")
+    small = {"channels": [8], "dilations": [1], "window": 4}
+    res = train(TrainConfig(dataset="ntu60", data=str(tiny_ntu), out=str(tmp_path / "run"), epochs=1,
+                            model=small, cache_dir=str(tmp_path / "cache")), progress=False)
+    assert res["meta"]["train_config"]["lst"] and res["meta"]["split"] == {"train": 1, "val": 0, "test": 1}
+    assert (tmp_path / "run" / "last.pt").exists()
+
+
+def test_lst_without_descriptions_fails_clearly(tiny_ntu, tmp_path, monkeypatch) -> None:
+    from skelapp.training import text
+    from skelapp.training.train import TrainConfig, train
+
+    monkeypatch.setitem(text.DESCRIPTION_FILE, "ntu120", "no-such-descriptions")
     with pytest.raises(DatasetError, match="--no-lst"):
         train(TrainConfig(dataset="ntu120", data=str(tiny_ntu), out=str(tmp_path / "run"), lst=True),
               progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_lst_with_a_class_missing_from_the_descriptions_fails_clearly(tmp_path) -> None:
+    from skelapp.core.descriptions import DescriptionFormatError
+    from skelapp.training.text import description_texts
+
+    path = tmp_path / "d.json"
+    parts = {p: f"The {p} move." for p in ("head", "hands", "arms", "hips", "legs", "feet")}
+    path.write_text(json.dumps({"classes": [{"name": "wave", "action": "Waves.", "parts": parts}]}))
+    assert description_texts(path, ["Wave"])[0][:2] == ["Waves.", "The head move."]
+    with pytest.raises(DescriptionFormatError, match="no description for class 'jump'.*--no-lst"):
+        description_texts(path, ["wave", "jump"])
