@@ -77,6 +77,24 @@ def test_onnx_matches_torch(tmp_path) -> None:
     assert np.abs(off - stream).max() < 1e-4
 
 
+def test_a_failed_runtime_check_leaves_no_model_behind(tmp_path, monkeypatch) -> None:
+    """The model file appears only after ONNX Runtime was checked against torch (and says so)."""
+    from skelapp.training import export
+
+    def broken_runtime(*args) -> float:
+        raise RuntimeError("onnxruntime failed")
+
+    path = tmp_path / "m.onnx"
+    monkeypatch.setattr(export, "onnx_torch_max_diff", broken_runtime)
+    with pytest.raises(RuntimeError, match="onnxruntime failed"):
+        export_onnx(_random_model(), path, [f"c{i}" for i in range(10)], FeatureConfig())
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    export_onnx(_random_model(), path, [f"c{i}" for i in range(10)], FeatureConfig())
+    assert list(tmp_path.iterdir()) == [path]
+    assert "random clip" in read_metadata(path)["skelapp.ort_vs_torch_checked_on"]
+
+
 def test_make_test_model(tmp_path) -> None:
     path = make_test_model(tmp_path / "t.onnx", num_classes=4)
     meta = read_metadata(path)
