@@ -10,6 +10,7 @@ import numpy as np
 from skelapp.core.normalize import FeatureConfig
 
 from .datasets import PROTOCOLS, ClipSet, load_dataset, split_indices, validation_split
+from .report import model_name, write_model_card
 from .train import score
 
 
@@ -87,8 +88,6 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
                      ntu_missing=ntu_missing)
         res["baseline"] = {"model": str(baseline), "top1": b["top1"], "early": b["early"]}
     if out is not None:
-        from .report import write_model_card
-
         plot(res, clips.labels, Path(out))
         write_model_card(res, meta, out)
     return res
@@ -121,9 +120,10 @@ def plot(res: dict, labels: list[str], out: Path) -> None:
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     xs = [float(k) * 100 for k in res["early"]]
-    ax.plot(xs, list(res["early"].values()), "o-", label=Path(res["model"]).name)
+    ax.plot(xs, list(res["early"].values()), "o-", label=model_name(res["model"]))
     if "baseline" in res:
-        ax.plot(xs, list(res["baseline"]["early"].values()), "s--", label=Path(res["baseline"]["model"]).name)
+        base = res["baseline"]
+        ax.plot(xs, list(base["early"].values()), "s--", label=model_name(base["model"]))
         ax.legend(loc="lower right", fontsize=8)
     ax.set_xlabel("observed part of the clip (%)")
     ax.set_ylabel("top-1 (%)")

@@ -6,6 +6,13 @@ import json
 from pathlib import Path
 
 
+def model_name(path: str | Path) -> str:
+    """Short name of a model in reports: an ONNX file's name, a checkpoint's ``run/last.pt``
+    (every run's checkpoint has the same file name)."""
+    path = Path(path)
+    return f"{path.parent.name}/{path.name}" if path.suffix == ".pt" and path.parent.name else path.name
+
+
 def _json(meta: dict[str, str], key: str, default=None):
     try:
         return json.loads(meta[key])
@@ -23,7 +30,7 @@ def model_card(res: dict, meta: dict[str, str]) -> str:
     if _json(meta, "skelapp.mirror_averaged", False):
         ensemble += ", each also run on the mirrored input and averaged"
     lines = [
-        f"# Model card: `{Path(res['model']).name}`",
+        f"# Model card: `{model_name(res['model'])}`",
         "",
         f"Evaluated on **{res['dataset']}** ({res.get('protocol', 'standard')} protocol), "
         f"{res['split']} split ({res['clips']} clips), through {runtime}, whole clips from a fresh state.",
@@ -55,7 +62,7 @@ def model_card(res: dict, meta: dict[str, str]) -> str:
         "| observed | " + " | ".join(f"{float(k) * 100:.0f} %" for k in early) + " |",
         "|---" * (len(early) + 1) + "|",
         "| top-1 | " + " | ".join(f"{v:.1f}" for v in early.values()) + " |",
-        *([f"| baseline `{Path(res['baseline']['model']).name}` | "
+        *([f"| baseline `{model_name(res['baseline']['model'])}` | "
            + " | ".join(f"{v:.1f}" for v in res["baseline"]["early"].values()) + " |"]
           if "baseline" in res else []),
         "",

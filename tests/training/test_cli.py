@@ -76,7 +76,7 @@ def test_bone_stream_and_ensemble_export(tiny_ucla, tmp_path, capsys) -> None:
     with_base = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     alone = json.loads((tmp_path / "joint" / "result.json").read_text())["test"]
     assert with_base["baseline"]["early"] == alone["early"] and with_base["top1"] == res["top1"]
-    assert "| baseline `last.pt` |" in (tmp_path / "ev" / "model_card.md").read_text()
+    assert "| baseline `joint/last.pt` |" in (tmp_path / "ev" / "model_card.md").read_text()
     # members trained on other input features cannot be ensembled
     assert train_main([*common, "--out", str(tmp_path / "raw"), "--features", "{}"]) == 0
     with pytest.raises(ModelError, match="same classes and features"):
