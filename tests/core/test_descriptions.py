@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from skelapp.core.assets import assets_dir
 from skelapp.core.descriptions import (
     BODY_PARTS,
     DescriptionFormatError,
     available_datasets,
-    default_directory,
     descriptions_for_labels,
     load_descriptions,
     load_file,
@@ -101,7 +101,7 @@ def test_bundled_files_are_valid() -> None:
 @pytest.mark.parametrize(("labels", "dataset"), [("labels_nw_ucla.json", "nw-ucla"),
                                                  ("labels_ntu120.json", "ntu120")])
 def test_bundled_label_maps_are_described_in_order(labels: str, dataset: str) -> None:
-    names = json.loads((default_directory().parent / labels).read_text(encoding="utf-8"))
+    names = json.loads((assets_dir() / labels).read_text(encoding="utf-8"))
     d = load_descriptions(dataset)
     assert d.names == names
     assert descriptions_for_labels(names).dataset == dataset

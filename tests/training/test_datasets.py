@@ -180,11 +180,11 @@ def test_lst_without_descriptions_fails_clearly(tiny_ntu, tmp_path, monkeypatch)
 
 
 def test_lst_with_a_class_missing_from_the_descriptions_fails_clearly(tmp_path) -> None:
-    from skelapp.core.descriptions import DescriptionFormatError
+    from skelapp.core.descriptions import BODY_PARTS, DescriptionFormatError
     from skelapp.training.text import description_texts
 
     path = tmp_path / "d.json"
-    parts = {p: f"The {p} move." for p in ("head", "hands", "arms", "hips", "legs", "feet")}
+    parts = {p: f"The {p} move." for p in BODY_PARTS}
     path.write_text(json.dumps({"classes": [{"name": "wave", "action": "Waves.", "parts": parts}]}))
     assert description_texts(path, ["Wave"])[0][:2] == ["Waves.", "The head move."]
     with pytest.raises(DescriptionFormatError, match="no description for class 'jump'.*--no-lst"):
