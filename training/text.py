@@ -30,6 +30,10 @@ def description_texts(path: str | Path, labels: list[str]) -> list[list[str]]:
         if d is None:
             raise DescriptionFormatError(path, f"no description for class {name!r}; add it, or train "
                                                "with --no-lst")
+        missing = [p for p in TEXT_PARTS[1:] if p not in d.parts]
+        if missing:
+            raise DescriptionFormatError(path, f"class {name!r} has no {', '.join(missing)} description; "
+                                               "language supervision needs all six body parts")
         out.append([d.action] + [d.parts[p] for p in TEXT_PARTS[1:]])
     return out
 

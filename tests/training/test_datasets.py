@@ -189,3 +189,7 @@ def test_lst_with_a_class_missing_from_the_descriptions_fails_clearly(tmp_path) 
     assert description_texts(path, ["Wave"])[0][:2] == ["Waves.", "The head move."]
     with pytest.raises(DescriptionFormatError, match="no description for class 'jump'.*--no-lst"):
         description_texts(path, ["wave", "jump"])
+    del parts["feet"]
+    path.write_text(json.dumps({"classes": [{"name": "wave", "action": "Waves.", "parts": parts}]}))
+    with pytest.raises(DescriptionFormatError, match="'wave' has no feet description"):
+        description_texts(path, ["wave"])
