@@ -46,17 +46,44 @@ def resample_rate(joints: np.ndarray, conf: np.ndarray, rate: float) -> tuple[np
     return j.astype(np.float32), c.astype(np.float32)
 
 
-def augment(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
-            cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Random rate, temporal crop, rotation, per-axis scale, joint offsets and mirror of
-    ``(T, V, 3)`` joints."""
-    if cfg.rate > 0 and len(joints) > 2:
-        joints, conf = resample_rate(joints, conf, float(rng.uniform(1 - cfg.rate, 1 + cfg.rate)))
-    n = len(joints)
-    if n > cfg.min_frames and rng.random() < cfg.crop_prob:
-        length = int(rng.integers(max(cfg.min_frames, int(np.ceil(cfg.crop_min * n))), n + 1))
-        start = int(rng.integers(0, n - length + 1))
-        joints, conf = joints[start : start + length], conf[start : start + length]
+@dataclass(frozen=True)
+class TemporalPlan:
+    """The temporal part of one clip's augmentation, drawn before the clip is built so that
+    batches can be formed from the lengths the network will actually see."""
+
+    rate: float  # playback rate (1 = unchanged)
+    start: int  # first kept frame of the resampled clip
+    length: int  # frames kept
+
+
+def resampled_length(frames: int, rate: float) -> int:
+    """Frames :func:`resample_rate` returns for a clip of *frames* frames."""
+    return len(np.arange(0.0, frames - 1 + 1e-9, rate))
+
+
+def plan_temporal(frames: int, rng: np.random.Generator, cfg: AugmentConfig) -> TemporalPlan:
+    """Draw a random playback rate and temporal sub-window for a clip of *frames* frames."""
+    rate = 1.0
+    if cfg.rate > 0 and frames > 2:
+        rate = float(rng.uniform(1 - cfg.rate, 1 + cfg.rate))
+        frames = resampled_length(frames, rate)
+    start, length = 0, frames
+    if frames > cfg.min_frames and rng.random() < cfg.crop_prob:
+        length = int(rng.integers(max(cfg.min_frames, int(np.ceil(cfg.crop_min * frames))), frames + 1))
+        start = int(rng.integers(0, frames - length + 1))
+    return TemporalPlan(rate, start, length)
+
+
+def apply_temporal(joints: np.ndarray, conf: np.ndarray, plan: TemporalPlan) -> tuple[np.ndarray, np.ndarray]:
+    if plan.rate != 1.0:
+        joints, conf = resample_rate(joints, conf, plan.rate)
+    end = plan.start + plan.length
+    return joints[plan.start : end], conf[plan.start : end]
+
+
+def augment_spatial(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
+                    cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Random rotation, per-axis scale, joint offsets and mirror of ``(T, V, 3)`` joints."""
     d = np.deg2rad
     r = rotation(*(rng.uniform(-1, 1, 3) * [d(cfg.rot_xz_deg), d(cfg.rot_y_deg), d(cfg.rot_xz_deg)]))
     s = rng.uniform(1 - cfg.scale, 1 + cfg.scale, 3)
@@ -67,3 +94,11 @@ def augment(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
         out, conf = mirror_joints(out, CANONICAL), conf[:, CANONICAL.flip_index]
     out[conf <= 0] = 0.0  # absent joints stay zero
     return out.astype(np.float32), conf
+
+
+def augment(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
+            cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Random rate, temporal crop, rotation, per-axis scale, joint offsets and mirror of
+    ``(T, V, 3)`` joints."""
+    joints, conf = apply_temporal(joints, conf, plan_temporal(len(joints), rng, cfg))
+    return augment_spatial(joints, conf, rng, cfg)

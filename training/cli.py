@@ -7,6 +7,7 @@ import json
 import sys
 
 from .datasets import DATASETS
+from .precision import PRECISIONS
 
 
 def _add_ntu_missing(p: argparse.ArgumentParser) -> None:
@@ -34,6 +35,13 @@ def train_main(argv: list[str] | None = None) -> int:
                    help="part of the train split held out for validation (0: train on all of it)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="training arithmetic: auto (default: bf16 where the device computes it natively, "
+                        "i.e. AVX-512 BF16 / AMX CPUs and bf16-capable GPUs, where it is about 1.6x faster; "
+                        "else fp32), bf16 mixed precision (weights stay float32), or fp32")
+    p.add_argument("--batching", choices=("raw", "augmented"), default="raw",
+                   help="bucket batches by recorded clip length, or by this epoch's augmented length "
+                        "(less padding, about 1.25x faster)")
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--init", default="", metavar="CHECKPOINT",
@@ -56,7 +64,8 @@ def train_main(argv: list[str] | None = None) -> int:
         dataset=a.dataset, data=a.data, out=a.out, protocol=a.protocol, epochs=a.epochs,
         batch_size=a.batch_size, lr=a.lr, seed=a.seed, loss=a.loss, lst=not a.no_lst,
         lst_weight=a.lst_weight, val_fraction=a.val_fraction, device=a.device, cache_dir=a.cache_dir,
-        threads=a.threads, augment=json.loads(a.augment),
+        threads=a.threads, precision=a.precision, batching=a.batching,
+        augment=json.loads(a.augment),
         model={**json.loads(a.model), **({"stream": a.stream} if a.stream else {})},
         features=json.loads(a.features), select=a.select, ntu_missing=a.ntu_missing, init=a.init,
     )

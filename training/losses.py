@@ -63,10 +63,10 @@ class LanguageSupervision(nn.Module):
 
     def forward(self, fmap: Tensor, mask: Tensor, target: Tensor) -> Tensor:
         m = mask[:, None, :, None].float()  # (B, 1, T, 1)
-        denom = m.sum(2).clamp(min=1)  # (B, 1, 1)
+        per_joint = (fmap * m).sum(2) / m.sum(2).clamp(min=1)  # (B, C, V): mean over valid frames
         loss = fmap.new_zeros(())
         for p, (joints, proj) in enumerate(zip(self.groups, self.proj, strict=True)):
-            f = (fmap[..., joints] * m).sum(2).mean(-1) / denom[..., 0]  # (B, C)
+            f = per_joint[..., joints].mean(-1)  # (B, C)
             z = F.normalize(proj(f), dim=-1)
             logits = self.log_scale.exp() * z @ self.text[:, p].T  # (B, K)
             loss = loss + F.cross_entropy(logits, target)

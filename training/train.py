@@ -22,6 +22,7 @@ from .data import BucketBatchSampler, ClipDataset, pad_collate
 from .datasets import ClipSet, DatasetError, load_dataset, load_missing_list, split_indices, validation_split
 from .losses import LanguageSupervision, early_prediction_loss, full_clip_loss
 from .model import CausalSTGCN, ModelConfig
+from .precision import resolve_precision
 from .text import class_text_embeddings, description_file
 
 
@@ -44,6 +45,8 @@ class TrainConfig:
     device: str = "auto"
     cache_dir: str = "runs/cache"
     threads: int = 0  # torch CPU threads; 0 = leave default
+    precision: str = "auto"  # auto | bf16 | fp32 (see resolve_precision)
+    batching: str = "raw"  # batches of similar "raw" clip length, or this epoch's "augmented" length
     model: dict = field(default_factory=dict)  # ModelConfig overrides
     augment: dict = field(default_factory=dict)  # AugmentConfig overrides
     # FeatureConfig overrides; facing normalisation helps across camera views
@@ -51,6 +54,13 @@ class TrainConfig:
     select: str = "last"  # weights reported in result.json: "last" epoch or "val" (best on validation)
     ntu_missing: str | None = None  # NTU missing-skeleton list: None = bundled, a file, or "none"
     init: str = ""  # checkpoint to start from (e.g. another dataset's run); its classifier is dropped
+
+
+# Batching -> length jitter of the bucket sampler. "raw": clips bucketed by their recorded length,
+# each augmented when served (rate and crop change its length: ~44 % padding on NW-UCLA).
+# "augmented": each epoch's rate and crop are drawn first and clips bucketed by the resulting
+# length (~12 % padding, about 1.25x faster; see the model card for its dev score).
+BATCHINGS = {"raw": 0.2, "augmented": 0.1}
 
 
 def pick_device(name: str) -> torch.device:
@@ -135,6 +145,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         device = torch.device("cuda", local)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    precision = resolve_precision(cfg.precision, device)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
@@ -163,7 +174,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     aug = AugmentConfig(**cfg.augment)
     ds = ClipDataset(clips, train_idx, aug, seed=cfg.seed + 1000 * rank)
-    sampler = BucketBatchSampler(ds.lengths(), cfg.batch_size, True, cfg.seed, rank, world)
+    if cfg.batching not in BATCHINGS:
+        raise ValueError(f"unknown batching {cfg.batching!r}; use one of {', '.join(BATCHINGS)}")
+    sampler = BucketBatchSampler(ds.lengths(), cfg.batch_size, True, cfg.seed, rank, world,
+                                 jitter=BATCHINGS[cfg.batching])
     loader = DataLoader(ds, batch_sampler=sampler, collate_fn=pad_collate)
     steps = cfg.epochs * len(sampler)
     warm = cfg.warmup_epochs * len(sampler)
@@ -183,7 +197,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         if lst is not None and ck.get("lst"):
             lst.load_state_dict(ck["lst"])
         start, history, best = ck["epoch"] + 1, ck["history"], ck["best"]
-        ds.rng = np.random.default_rng([cfg.seed, rank, start])
+        if ck.get("torch_rng") is not None:  # dropout continues as if never interrupted
+            torch.set_rng_state(ck["torch_rng"])
         if rank == 0:
             print(f"resumed from {ckpt_path} at epoch {start}")
     objective = Objective(model, lst, cfg.loss, cfg.lst_weight)
@@ -193,18 +208,20 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         net = torch.nn.parallel.DistributedDataParallel(objective, device_ids=ids)
     meta = {"train_config": asdict(cfg), "model_config": model.config.to_dict(), "labels": clips.labels,
             "feature_config": fcfg.to_dict(), "augment": aug.to_dict(), "dataset": cfg.dataset,
-            "split": {"train": len(train_idx), "val": len(val_idx), "test": len(test_idx)}}
+            "split": {"train": len(train_idx), "val": len(val_idx), "test": len(test_idx)},
+            "precision": precision}
     (out / "config.json").write_text(json.dumps(meta, indent=1))
     for epoch in range(start, cfg.epochs):
-        sampler.set_epoch(epoch)
         ds.rng = np.random.default_rng([cfg.seed, rank, epoch])
+        sampler.set_epoch(epoch, ds.plan_epoch([cfg.seed, epoch]) if cfg.batching == "augmented" else None)
         net.train()
         t0, tot, n = time.time(), 0.0, 0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress or rank > 0,
                    leave=False)
         for x, mask, y in bar:
             x, mask, y = x.to(device), mask.to(device), y.to(device)
-            loss = net(x, mask, y)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+                loss = net(x, mask, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)
@@ -226,7 +243,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
             print(json.dumps(rec))
             state = {"model": model.state_dict(), "optimizer": opt.state_dict(),
                      "scheduler": sched.state_dict(), "lst": lst.state_dict() if lst else None,
-                     "epoch": epoch, "history": history, "best": max(best, metric), "meta": meta}
+                     "epoch": epoch, "history": history, "best": max(best, metric), "meta": meta,
+                     "torch_rng": torch.get_rng_state()}
             if metric > best:
                 best = metric
                 torch.save({"model": model.state_dict(), "meta": meta, "epoch": epoch}, out / "best.pt")

@@ -49,3 +49,9 @@ def tiny_ucla(tmp_path_factory) -> Path:
                         json.dumps({"file_name": name, "skeletons": pose.tolist(), "label": a + 1})
                     )
     return root.parent
+
+
+@pytest.fixture(scope="session")
+def make_pose():
+    """:func:`synthetic_pose` for tests that build their own clips."""
+    return synthetic_pose

@@ -103,3 +103,49 @@ def test_init_from_another_run(tiny_ucla, tmp_path, capsys) -> None:
     with pytest.raises(ModelError, match="stream"):
         train_main([*common, "--out", str(tmp_path / "bone"), "--stream", "bone", "--quiet",
                     "--init", src_ck])
+
+
+
+@pytest.mark.parametrize("batching", ["raw", "augmented"])
+def test_a_crash_mid_epoch_resumes_as_if_never_interrupted(tiny_ucla, tmp_path, monkeypatch,
+                                                           batching) -> None:
+    """Augmentation plans, batch order and dropout continue from the last checkpoint: a run that
+    crashed in its second epoch and was resumed ends with the uninterrupted run's weights."""
+    import torch
+
+    from skelapp.training.data import ClipDataset
+
+    common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--model", SMALL, "--quiet", "--no-lst",
+              "--cache-dir", str(tmp_path / "cache"), "--val-fraction", "0", "--precision", "fp32",
+              "--threads", "1", "--batch-size", "8", "--epochs", "3", "--batching", batching]
+    assert train_main([*common, "--out", str(tmp_path / "straight")]) == 0
+    served, calls = ClipDataset.__getitem__, []
+
+    def crash_in_epoch_two(self, k):
+        calls.append(k)
+        if len(calls) == len(self) + 5:
+            raise RuntimeError("power cut")
+        return served(self, k)
+
+    with monkeypatch.context() as m:
+        m.setattr(ClipDataset, "__getitem__", crash_in_epoch_two)
+        with pytest.raises(RuntimeError, match="power cut"):
+            train_main([*common, "--out", str(tmp_path / "cut")])
+    assert json.loads((tmp_path / "cut" / "history.json").read_text())[-1]["epoch"] == 1
+    assert train_main([*common, "--out", str(tmp_path / "cut"), "--resume"]) == 0
+    a = torch.load(tmp_path / "straight" / "last.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "cut" / "last.pt", weights_only=False)["model"]
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.allclose(a[k].float(), b[k].float(), atol=1e-6), k
+
+
+def test_bf16_training_records_its_precision(tiny_ucla, tmp_path) -> None:
+    out = tmp_path / "bf16"
+    assert train_main(["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(out), "--model", SMALL,
+                       "--cache-dir", str(tmp_path / "cache"), "--quiet", "--epochs", "2",
+                       "--val-fraction", "0", "--precision", "bf16"]) == 0
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["precision"] == "bf16" and meta["train_config"]["precision"] == "bf16"
+    hist = json.loads((out / "history.json").read_text())
+    assert all(0 < h["loss"] < 10 for h in hist) and hist[1]["loss"] < hist[0]["loss"]

@@ -40,6 +40,30 @@ def test_language_supervision_backprops() -> None:
     assert torch.isfinite(loss) and fmap.grad is not None
 
 
+
+def test_language_supervision_pools_parts_over_valid_frames_only() -> None:
+    """Padding never reaches the loss, and each part's feature is the mean over its joints and
+    the clip's valid frames."""
+    torch.manual_seed(0)
+    text = torch.randn(4, len(TEXT_PARTS), 384)
+    lst = LanguageSupervision(16, text)
+    fmap = torch.randn(2, 16, 6, 20)
+    mask = torch.tensor([[1, 1, 1, 1, 0, 0], [1] * 6], dtype=torch.bool)
+    y = torch.tensor([2, 0])
+    loss = lst(fmap, mask, y)
+    noisy = fmap.clone()
+    noisy[0, :, 4:] = 1e3  # padding
+    assert torch.allclose(lst(noisy, mask, y), loss)
+    longer = torch.cat([mask, torch.zeros(2, 3, dtype=torch.bool)], 1)
+    grown = lst(torch.cat([fmap, torch.randn(2, 16, 3, 20)], 2), longer, y)
+    assert torch.allclose(grown, loss, atol=1e-6)
+    terms = []
+    for p, joints in enumerate(lst.groups):
+        f = torch.stack([fmap[b, :, : int(mask[b].sum())][..., joints].mean((1, 2)) for b in range(2)])
+        z = F.normalize(lst.proj[p](f), dim=-1)
+        terms.append(F.cross_entropy(lst.log_scale.exp() * z @ lst.text[:, p].T, y))
+    assert torch.allclose(loss, torch.stack(terms).mean(), atol=1e-6)
+
 def test_augment_shapes_and_rotation() -> None:
     rng = np.random.default_rng(0)
     j = rng.normal(size=(30, 20, 3)).astype(np.float32)
