@@ -41,7 +41,7 @@ def train_main(argv: list[str] | None = None) -> int:
                         "else fp32), bf16 mixed precision (weights stay float32), or fp32")
     p.add_argument("--batching", choices=("raw", "augmented"), default="raw",
                    help="bucket batches by recorded clip length, or by this epoch's augmented length "
-                        "(less padding, about 1.25x faster)")
+                        "(less padding, about 1.2x faster; not the default: see the model card)")
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--init", default="", metavar="CHECKPOINT",

@@ -52,7 +52,7 @@ class ClipDataset(Dataset):
             j, c = self.clips.joints[i], self.clips.confidence[i]
             cfg = self.augment_cfg
             plan = self.plans[k] if self.plans is not None else plan_temporal(len(j), self.rng, cfg)
-            j, c = augment_spatial(*apply_temporal(j, c, plan), self.rng, self.augment_cfg)
+            j, c = augment_spatial(*apply_temporal(j, c, plan), self.rng, cfg)
             feats = compute_features(j, c, self.clips.feature_config)
         return torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32)), int(self.clips.targets[i])
 
