@@ -24,22 +24,24 @@ import tempfile
 import numpy as np
 
 
-def padding(dataset: str, data: str, cache_dir: str, batch_size: int) -> dict:
-    """Padded / real frames of one epoch's batches: planned (augmented) lengths vs raw lengths."""
+def padding(dataset: str, data: str, cache_dir: str) -> dict:
+    """Padded / real frames of one epoch's batches (default recipe): planned (augmented) lengths
+    vs raw lengths."""
     from skelapp.core.normalize import FeatureConfig
-    from skelapp.training.augment import AugmentConfig
+    from skelapp.training.augment import BATCHINGS, AugmentConfig
     from skelapp.training.data import BucketBatchSampler, ClipDataset
     from skelapp.training.datasets import load_dataset, split_indices
-    from skelapp.training.train import BATCHINGS
+    from skelapp.training.train import TrainConfig
 
-    clips = load_dataset(dataset, data, cache_dir, FeatureConfig(facing=True), progress=False)
+    recipe = TrainConfig()
+    clips = load_dataset(dataset, data, cache_dir, FeatureConfig(**recipe.features), progress=False)
     train_idx, _ = split_indices(clips, None)
-    ds = ClipDataset(clips, train_idx, AugmentConfig())
+    ds = ClipDataset(clips, train_idx, AugmentConfig(**recipe.augment))
     raw = ds.lengths()
     served = ds.plan_epoch([0, 0])
 
     def ratio(key: np.ndarray, batching: str) -> float:
-        sampler = BucketBatchSampler(key, batch_size, seed=0, jitter=BATCHINGS[batching])
+        sampler = BucketBatchSampler(key, recipe.batch_size, seed=0, jitter=BATCHINGS[batching])
         return round(float(sum(len(b) * served[b].max() for b in sampler) / served.sum()), 3)
 
     return {"raw": ratio(raw, "raw"), "augmented": ratio(served, "augmented")}
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     device = pick_device("auto")
     result: dict = {"machine": platform.processor() or platform.machine(), "device": str(device),
                     "threads": a.threads, "dataset": a.dataset, "stream": a.stream,
-                    "padding": padding(a.dataset, str(data), a.cache_dir, 16), "configs": {}}
+                    "padding": padding(a.dataset, str(data), a.cache_dir), "configs": {}}
     for name in a.configs:
         precision, _, batching = name.partition(":")
         with tempfile.TemporaryDirectory() as out:

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from .augment import BATCHINGS
 from .datasets import DATASETS
 from .precision import PRECISIONS
 
@@ -39,7 +40,7 @@ def train_main(argv: list[str] | None = None) -> int:
                    help="training arithmetic: auto (default: bf16 where the device computes it natively, "
                         "i.e. AVX-512 BF16 / AMX CPUs and bf16-capable GPUs, where it is about 1.6x faster; "
                         "else fp32), bf16 mixed precision (weights stay float32), or fp32")
-    p.add_argument("--batching", choices=("raw", "augmented"), default="raw",
+    p.add_argument("--batching", choices=tuple(BATCHINGS), default="raw",
                    help="bucket batches by recorded clip length, or by this epoch's augmented length "
                         "(less padding, about 1.2x faster; not the default: see the model card)")
     p.add_argument("--cache-dir", default="runs/cache")

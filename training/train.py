@@ -17,7 +17,7 @@ from tqdm import tqdm
 from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 
-from .augment import AugmentConfig
+from .augment import BATCHINGS, AugmentConfig
 from .data import BucketBatchSampler, ClipDataset, pad_collate
 from .datasets import ClipSet, DatasetError, load_dataset, load_missing_list, split_indices, validation_split
 from .losses import LanguageSupervision, early_prediction_loss, full_clip_loss
@@ -54,13 +54,6 @@ class TrainConfig:
     select: str = "last"  # weights reported in result.json: "last" epoch or "val" (best on validation)
     ntu_missing: str | None = None  # NTU missing-skeleton list: None = bundled, a file, or "none"
     init: str = ""  # checkpoint to start from (e.g. another dataset's run); its classifier is dropped
-
-
-# Batching -> length jitter of the bucket sampler. "raw": clips bucketed by their recorded length,
-# each augmented when served (rate and crop change its length: 1.41 padded-or-real frames per
-# real frame on NW-UCLA). "augmented": each epoch's rate and crop are drawn first and clips
-# bucketed by the resulting length (1.12; about 1.2x faster; see the model card for its dev score).
-BATCHINGS = {"raw": 0.2, "augmented": 0.1}
 
 
 def pick_device(name: str) -> torch.device:
