@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             cfg = TrainConfig(dataset=a.dataset, data=str(data), out=out, epochs=a.epochs, threads=a.threads,
                               cache_dir=a.cache_dir, precision=precision, batching=batching or "raw",
                               model={**json.loads(a.model), "stream": a.stream})
-            res = train(cfg, progress=False)
+            res = train(cfg, progress=False, log_epochs=False)
         seconds = [h["seconds"] for h in res["history"]]
         per_epoch = float(np.mean(seconds))
         result["configs"][name] = {

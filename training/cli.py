@@ -23,7 +23,9 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True, help="dataset directory (or the shared data root)")
     p.add_argument("--out", required=True, help="run directory (checkpoints, history, result)")
     p.add_argument("--protocol", default=None,
-                   help="xview / xsub / xset (ntu120) (default: the dataset's standard one)")
+                   help="xview / xsub / xset (ntu120) (default: the dataset's standard one); recipe-choice "
+                        "protocols that leave the test split untouched: xview-dev (nw-ucla), "
+                        "xsub-dev and xsub-dev2 (msr-action3d)")
     _add_ntu_missing(p)
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=16)

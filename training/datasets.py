@@ -65,8 +65,10 @@ NTU120_XSUB_TRAIN = {
 NTU_VARIANTS = {"ntu60": (60, 17), "ntu120": (120, 32)}
 
 DATASETS = ("nw-ucla", "msr-action3d", "ntu60", "ntu120")
-PROTOCOLS = {"nw-ucla": ("xview", "xview-dev"), "msr-action3d": ("xsub", "xsub-dev"),
+PROTOCOLS = {"nw-ucla": ("xview", "xview-dev"), "msr-action3d": ("xsub", "xsub-dev", "xsub-dev2"),
              "ntu60": ("xsub", "xview"), "ntu120": ("xsub", "xset")}
+# two dev folds inside MSR Action3D's odd (training) subjects: (train subjects, test subjects)
+MSR_DEV_FOLDS = {"xsub-dev": ((1, 3, 5), (7, 9)), "xsub-dev2": ((5, 7, 9), (1, 3))}
 
 
 class DatasetError(SkelappError, ValueError):
@@ -317,9 +319,10 @@ def split_indices(cs: ClipSet, protocol: str | None = None) -> tuple[np.ndarray,
         train, test = cs.views == 1, cs.views == 2
     elif cs.dataset == "nw-ucla":
         train = np.isin(cs.views, [1, 2])
-    elif cs.dataset == "msr-action3d" and protocol == "xsub-dev":
+    elif cs.dataset == "msr-action3d" and protocol in MSR_DEV_FOLDS:
         # choosing a recipe across subjects without touching the even (test) subjects
-        train, test = np.isin(cs.subjects, [1, 3, 5]), np.isin(cs.subjects, [7, 9])
+        fold_train, fold_test = MSR_DEV_FOLDS[protocol]
+        train, test = np.isin(cs.subjects, fold_train), np.isin(cs.subjects, fold_test)
     elif cs.dataset == "msr-action3d":
         train = cs.subjects % 2 == 1
     elif protocol == "xsub":

@@ -125,9 +125,10 @@ def build(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN:
     return CausalSTGCN(mc)
 
 
-def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epochs: bool = True) -> dict:
     """Train per *cfg*; writes ``last.pt``, ``best.pt`` (by validation), ``history.json`` and
-    ``result.json`` (test split, best-on-validation weights) in ``cfg.out``."""
+    ``result.json`` (test split, best-on-validation weights) in ``cfg.out``. ``progress``: bars;
+    ``log_epochs``: one JSON line per epoch on stdout (the record also goes to ``history.json``)."""
     desc = description_file(cfg.dataset)
     if cfg.lst and not desc.exists():
         raise DatasetError(f"language supervision needs class descriptions {desc}, which do not exist for "
@@ -233,7 +234,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
             else:
                 metric = float(epoch)
             history.append(rec)
-            print(json.dumps(rec))
+            if log_epochs:
+                print(json.dumps(rec))
             state = {"model": model.state_dict(), "optimizer": opt.state_dict(),
                      "scheduler": sched.state_dict(), "lst": lst.state_dict() if lst else None,
                      "epoch": epoch, "history": history, "best": max(best, metric), "meta": meta,

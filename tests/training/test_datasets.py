@@ -72,6 +72,8 @@ def test_real_datasets(data_dir, tmp_path) -> None:
     assert set(msr.subjects[tr] % 2) == {1} and set(msr.subjects[te] % 2) == {0}
     dev_tr, dev_te = split_indices(msr, "xsub-dev")  # recipe choice inside the odd (training) subjects
     assert set(msr.subjects[dev_tr]) == {1, 3, 5} and set(msr.subjects[dev_te]) == {7, 9}
+    dev2_tr, dev2_te = split_indices(msr, "xsub-dev2")  # second fold: every odd subject tested once
+    assert set(msr.subjects[dev2_tr]) == {5, 7, 9} and set(msr.subjects[dev2_te]) == {1, 3}
     # NTU at 30 fps is resampled to the model's 15 fps: about half the frames
     first = json.dumps(ntu.names)
     assert "S001C001P001R001A001" in first

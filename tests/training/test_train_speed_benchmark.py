@@ -17,7 +17,9 @@ def test_train_speed_benchmark(tiny_ucla, tmp_path, capsys) -> None:
     args = ["--data", str(tiny_ucla), "--epochs", "1", "--cache-dir", str(tmp_path), "--model", small,
             "--json"]
     assert mod.main(args) == 0
-    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1, "--json prints the summary only (no per-epoch training lines)"
+    res = json.loads(lines[0])
     assert set(res["configs"]) == {"fp32:raw", "bf16:raw", "bf16:augmented"}
     assert [r["resolved"] for r in res["configs"].values()] == ["fp32", "bf16", "bf16"]
     assert all(r["seconds_per_epoch"] > 0 for r in res["configs"].values())
