@@ -65,10 +65,10 @@ NTU120_XSUB_TRAIN = {
 NTU_VARIANTS = {"ntu60": (60, 17), "ntu120": (120, 32)}
 
 DATASETS = ("nw-ucla", "msr-action3d", "ntu60", "ntu120")
-PROTOCOLS = {"nw-ucla": ("xview", "xview-dev"), "msr-action3d": ("xsub", "xsub-dev", "xsub-dev2"),
-             "ntu60": ("xsub", "xview"), "ntu120": ("xsub", "xset")}
 # two dev folds inside MSR Action3D's odd (training) subjects: (train subjects, test subjects)
 MSR_DEV_FOLDS = {"xsub-dev": ((1, 3, 5), (7, 9)), "xsub-dev2": ((5, 7, 9), (1, 3))}
+PROTOCOLS = {"nw-ucla": ("xview", "xview-dev"), "msr-action3d": ("xsub", *MSR_DEV_FOLDS),
+             "ntu60": ("xsub", "xview"), "ntu120": ("xsub", "xset")}
 
 
 class DatasetError(SkelappError, ValueError):
