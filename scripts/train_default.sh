@@ -3,7 +3,7 @@
 # 100 epochs, the default recipe on the whole training split (views 1+2; bf16 mixed precision where
 # the CPU/GPU has native bf16, else fp32), exported as one ensemble ONNX file and evaluated on view 3
 # through ONNX Runtime. The two streams of a seed train side by side, one CPU thread each (or on the
-# GPU when there is one): ~52 min on a 2-core AVX-512 BF16 CPU. Further seeds in SEEDS add a pair
+# GPU when there is one): ~55 min on a 2-core AVX-512 BF16 CPU. Further seeds in SEEDS add a pair
 # each and run one after another (EPOCHS=50 SEEDS="0 1" is an earlier four-stream default).
 #   usage: [EPOCHS=100] [SEEDS=0] [CACHE=runs/cache] bash scripts/train_default.sh [DATA_DIR] [OUT_DIR]
 # Seed 0 writes OUT/joint and OUT/bone, seed s > 0 writes OUT/joint_s<s> and OUT/bone_s<s>.

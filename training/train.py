@@ -140,6 +140,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     precision = resolve_precision(cfg.precision, device)
+    if cfg.batching not in BATCHINGS:
+        raise ValueError(f"unknown batching {cfg.batching!r}; use one of {', '.join(BATCHINGS)}")
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
@@ -168,8 +170,6 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     aug = AugmentConfig(**cfg.augment)
     ds = ClipDataset(clips, train_idx, aug, seed=cfg.seed + 1000 * rank)
-    if cfg.batching not in BATCHINGS:
-        raise ValueError(f"unknown batching {cfg.batching!r}; use one of {', '.join(BATCHINGS)}")
     sampler = BucketBatchSampler(ds.lengths(), cfg.batch_size, True, cfg.seed, rank, world,
                                  jitter=BATCHINGS[cfg.batching])
     loader = DataLoader(ds, batch_sampler=sampler, collate_fn=pad_collate)

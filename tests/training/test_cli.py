@@ -105,7 +105,6 @@ def test_init_from_another_run(tiny_ucla, tmp_path, capsys) -> None:
                     "--init", src_ck])
 
 
-
 @pytest.mark.parametrize("batching", ["raw", "augmented"])
 def test_a_crash_mid_epoch_resumes_as_if_never_interrupted(tiny_ucla, tmp_path, monkeypatch,
                                                            batching) -> None:
