@@ -49,8 +49,9 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--init", default="", metavar="CHECKPOINT",
                    help="start from another run's weights (same stream/architecture; classifier re-learned)")
-    p.add_argument("--stream", choices=("joint", "bone"), default=None,
-                   help="input stream: joint positions+velocities, or bones (joint minus parent)")
+    p.add_argument("--stream", choices=("joint", "bone", "joint_bone"), default=None,
+                   help="input stream: joint positions+velocities, bones (joint minus parent), or both "
+                        "side by side in one network (joint_bone)")
     p.add_argument("--model", default="{}", help="JSON ModelConfig overrides, e.g. '{\"window\": 48}'")
     p.add_argument("--augment", default="{}", help="JSON AugmentConfig overrides")
     p.add_argument("--features", default='{"facing": true}',

@@ -6,9 +6,10 @@ whole clip; streaming, pass one frame (``T = 1``) and the states returned by the
 Every temporal operation is causal (it sees only the current and earlier frames), so both give
 the same per-frame logits. Layout inside the network is ``(B, C, T, V)``.
 
-Two input streams share the same features: ``joint`` uses them as given, ``bone`` replaces each
-joint's position and velocity by its difference to the parent joint's (computed inside the
-network, so the app feeds every model the same input). :class:`EnsembleSTGCN` averages the class
+Three input streams share the same features: ``joint`` uses them as given, ``bone`` replaces each
+joint's position and velocity by its difference to the parent joint's, and ``joint_bone`` reads
+both side by side (twice the input channels, early fusion in one network). Bones are computed
+inside the network, so the app feeds every model the same input. :class:`EnsembleSTGCN` averages the class
 probabilities of several such models in one graph with their states side by side, optionally also
 on the mirrored input (test-time mirror averaging).
 """
@@ -25,7 +26,7 @@ from torch.nn import functional as F
 from skelapp.core.layouts import CANONICAL, JointLayout
 from skelapp.core.normalize import mirror_sign
 
-STREAMS = ("joint", "bone")
+STREAMS = ("joint", "bone", "joint_bone")
 
 # Joint groups of the canonical body used for part-level language supervision.
 BODY_PARTS: dict[str, tuple[str, ...]] = {
@@ -50,7 +51,7 @@ class ModelConfig:
     kernel: int = 5
     window: int = 64  # frames averaged by the causal classifier window
     dropout: float = 0.1
-    stream: str = "joint"  # joint | bone (see module docstring)
+    stream: str = "joint"  # joint | bone | joint_bone (see module docstring)
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -167,8 +168,9 @@ class CausalSTGCN(nn.Module):
         parts = graph_partitions(CANONICAL)
         if parts.shape[1] != cfg.num_joints:
             raise ValueError(f"the canonical graph has {parts.shape[1]} joints, not {cfg.num_joints}")
-        self.data_bn = nn.BatchNorm1d(cfg.in_channels * cfg.num_joints)
-        blocks, cin = [], cfg.in_channels
+        cin = cfg.in_channels * (2 if cfg.stream == "joint_bone" else 1)
+        self.data_bn = nn.BatchNorm1d(cin * cfg.num_joints)
+        blocks = []
         for c, d in zip(cfg.channels, cfg.dilations, strict=True):
             blocks.append(STBlock(cin, c, cfg.kernel, d, parts, cfg.dropout))
             cin = c
@@ -193,9 +195,10 @@ class CausalSTGCN(nn.Module):
 
     def features(self, x: Tensor, states: list[Tensor] | tuple[Tensor, ...]) -> tuple[Tensor, list[Tensor]]:
         """``(B, T, V, C)`` -> last block's map ``(B, C', T, V)`` and the new block states."""
+        if self.config.stream != "joint":
+            bones = x - x[:, :, self.parents]  # the root's parent is itself: its bone is zero
+            x = bones if self.config.stream == "bone" else torch.cat([x, bones], dim=3)
         b, t, v, c = x.shape
-        if self.config.stream == "bone":
-            x = x - x[:, :, self.parents]  # the root's parent is itself: its bone is zero
         x = self.data_bn(x.permute(0, 2, 3, 1).reshape(b, v * c, t))
         x = x.view(b, v, c, t).permute(0, 2, 3, 1)
         new_states = []

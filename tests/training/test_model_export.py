@@ -25,8 +25,9 @@ def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
     return m
 
 
-def test_torch_streaming_equals_offline() -> None:
-    m = _random_model(window=16)
+@pytest.mark.parametrize("stream", ["joint", "joint_bone"])
+def test_torch_streaming_equals_offline(stream) -> None:
+    m = _random_model(window=16, stream=stream)
     x = torch.randn(2, 40, 20, 6)
     with torch.no_grad():
         ref, _ = m.forward_offline(x)
@@ -55,8 +56,9 @@ def test_causal_prefix_independent_of_future() -> None:
         assert torch.allclose(m.forward_offline(x)[0][:, :20], m.forward_offline(y)[0][:, :20], atol=1e-5)
 
 
-def test_onnx_matches_torch(tmp_path) -> None:
-    m = _random_model(2)
+@pytest.mark.parametrize("stream", ["joint", "joint_bone"])
+def test_onnx_matches_torch(tmp_path, stream) -> None:
+    m = _random_model(2, stream=stream)
     labels = [f"c{i}" for i in range(10)]
     path = tmp_path / "m.onnx"
     diff = export_onnx(m, path, labels, FeatureConfig(), dataset="unit")
@@ -120,6 +122,22 @@ def test_bone_stream_is_the_joint_network_on_bone_vectors() -> None:
         assert not torch.allclose(bone.forward_offline(x)[0], joint.forward_offline(x)[0], atol=1e-3)
     with pytest.raises(ValueError, match="stream"):
         CausalSTGCN(ModelConfig(stream="motion"))
+
+
+def test_joint_bone_stream_reads_joints_and_bones_side_by_side() -> None:
+    """stream="joint_bone" = a 12-channel joint network fed [features, bone features] per joint;
+    it takes the app's usual 6-channel input."""
+    fused = _random_model(9, window=16, stream="joint_bone")
+    wide = CausalSTGCN(ModelConfig(window=16, in_channels=12)).eval()
+    wide.load_state_dict(fused.state_dict())
+    assert fused.config.in_channels == 6 and fused.data_bn.num_features == 12 * 20
+    x = torch.randn(2, 25, 20, 6)
+    bones = x - x[:, :, torch.from_numpy(CANONICAL.parents)]
+    with torch.no_grad():
+        out = fused.forward_offline(x)[0]
+        assert torch.allclose(out, wide.forward_offline(torch.cat([x, bones], dim=3))[0], atol=1e-5)
+        for half in (torch.cat([x, 0 * bones], dim=3), torch.cat([0 * x, bones], dim=3)):
+            assert not torch.allclose(out, wide.forward_offline(half)[0], atol=1e-3)  # both halves are read
 
 
 def test_ensemble_averages_probabilities_and_streams(tmp_path) -> None:

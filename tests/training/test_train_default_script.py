@@ -18,23 +18,25 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_default.sh"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-@pytest.mark.parametrize("seeds", [None, "0 1"], ids=["default", "two-seeds"])
-def test_train_default_script(tiny_ucla, tmp_path, seeds) -> None:
-    """Default: the seed-0 joint + bone pair (the shipped model); SEEDS adds a pair per seed."""
+@pytest.mark.parametrize(("seeds", "streams"), [(None, None), ("0 1", None), ("0 1", "joint_bone")],
+                         ids=["default", "two-seeds", "fused-two-seeds"])
+def test_train_default_script(tiny_ucla, tmp_path, seeds, streams) -> None:
+    """Default: the seed-0 joint + bone pair (the shipped model); SEEDS adds the streams once per
+    seed, STREAMS picks them."""
     env = {**os.environ, "EPOCHS": "1", "CACHE": str(tmp_path / "cache"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("SEEDS", None)
-    if seeds:
-        env["SEEDS"] = seeds
+    for name, value in (("SEEDS", seeds), ("STREAMS", streams)):
+        env.pop(name, None)
+        if value:
+            env[name] = value
     out = tmp_path / "default"
     done = subprocess.run(["bash", str(SCRIPT), str(tiny_ucla), str(out)], env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     rec = StreamingRecognizer(out / "model.onnx", prefer_gpu=False)
     meta = dict(rec.session.get_modelmeta().custom_metadata_map)
-    runs = [("joint", "joint", 0), ("bone", "bone", 0)]
-    if seeds:
-        runs += [("joint_s1", "joint", 1), ("bone_s1", "bone", 1)]
+    kinds = (streams or "joint bone").split()
+    runs = [(f"{k}{'_s1' if s else ''}", k, s) for s in ([0, 1] if seeds else [0]) for k in kinds]
     assert json.loads(meta["skelapp.streams"]) == [stream for _, stream, _ in runs]
     assert len(rec.info.state_shapes) == 7 * len(runs)
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == sorted([r for r, _, _ in runs] + ["eval"])
