@@ -49,6 +49,7 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--init", default="", metavar="CHECKPOINT",
                    help="start from another run's weights (same stream/architecture; classifier re-learned)")
+    # the streams of training.model.STREAMS, spelled out so that --help does not import torch
     p.add_argument("--stream", choices=("joint", "bone", "joint_bone"), default=None,
                    help="input stream: joint positions+velocities, bones (joint minus parent), or both "
                         "side by side in one network (joint_bone)")

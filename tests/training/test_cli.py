@@ -148,3 +148,15 @@ def test_bf16_training_records_its_precision(tiny_ucla, tmp_path) -> None:
     assert meta["precision"] == "bf16" and meta["train_config"]["precision"] == "bf16"
     hist = json.loads((out / "history.json").read_text())
     assert all(0 < h["loss"] < 10 for h in hist) and hist[1]["loss"] < hist[0]["loss"]
+
+
+def test_stream_choices_are_the_models_streams(capsys) -> None:
+    """The CLI spells the streams out (no torch import for --help); they must be the model's."""
+    from skelapp.training.model import STREAMS
+
+    with pytest.raises(SystemExit):
+        train_main(["--dataset", "nw-ucla", "--data", "x", "--out", "y", "--stream", "motion"])
+    err = capsys.readouterr().err
+    assert "invalid choice: 'motion'" in err
+    assert err.split("choose from", 1)[1].count("'") == 2 * len(STREAMS)
+    assert all(f"'{s}'" in err for s in STREAMS)
