@@ -22,13 +22,12 @@ if [ -f .venv/bin/activate ]; then . .venv/bin/activate; fi
 mkdir -p "$OUT"
 common=(--dataset nw-ucla --data "$DATA" --epochs "$EPOCHS" --val-fraction 0 --threads 1 --quiet
         --cache-dir "$CACHE")
-checkpoints=() runs=()
+runs=()
 for seed in $SEEDS; do
   suffix=""
   if [ "$seed" != 0 ]; then suffix="_s$seed"; fi
   for stream in $STREAMS; do
     runs+=("$OUT/$stream$suffix:$stream:$seed")
-    checkpoints+=("$OUT/$stream$suffix/last.pt")
   done
 done
 # PARALLEL runs at a time (one CPU thread each), in the order above.
@@ -43,6 +42,8 @@ for ((i = 0; i < ${#runs[@]}; i += PARALLEL)); do
     wait "${pids[$j]}" || { echo "training ${names[$j]} failed: see ${names[$j]}.log" >&2; exit 1; }
   done
 done
+checkpoints=()
+for job in "${runs[@]}"; do checkpoints+=("${job%%:*}/last.pt"); done
 skelapp export --checkpoint "${checkpoints[@]}" --out "$OUT/model.onnx" --data "$DATA" --cache-dir "$CACHE"
 skelapp evaluate --model "$OUT/model.onnx" --dataset nw-ucla --data "$DATA" --out "$OUT/eval" \
   --cache-dir "$CACHE"

@@ -9,9 +9,9 @@ the same per-frame logits. Layout inside the network is ``(B, C, T, V)``.
 Three input streams share the same features: ``joint`` uses them as given, ``bone`` replaces each
 joint's position and velocity by its difference to the parent joint's, and ``joint_bone`` reads
 both side by side (twice the input channels, early fusion in one network). Bones are computed
-inside the network, so the app feeds every model the same input. :class:`EnsembleSTGCN` averages the class
-probabilities of several such models in one graph with their states side by side, optionally also
-on the mirrored input (test-time mirror averaging).
+inside the network, so the app feeds every model the same input. :class:`EnsembleSTGCN` averages
+the class probabilities of several such models in one graph with their states side by side,
+optionally also on the mirrored input (test-time mirror averaging).
 """
 
 from __future__ import annotations

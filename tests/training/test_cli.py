@@ -157,6 +157,7 @@ def test_stream_choices_are_the_models_streams(capsys) -> None:
     with pytest.raises(SystemExit):
         train_main(["--dataset", "nw-ucla", "--data", "x", "--out", "y", "--stream", "motion"])
     err = capsys.readouterr().err
-    assert "invalid choice: 'motion'" in err
-    assert err.split("choose from", 1)[1].count("'") == 2 * len(STREAMS)
-    assert all(f"'{s}'" in err for s in STREAMS)
+    assert "invalid choice" in err and "motion" in err
+    # argparse quotes the choices on some Python versions and not on others
+    listed = err.split("choose from", 1)[1].split(")", 1)[0]
+    assert [c.strip(" '") for c in listed.split(",")] == list(STREAMS)
