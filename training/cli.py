@@ -25,7 +25,8 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--protocol", default=None,
                    help="xview / xsub / xset (ntu120) (default: the dataset's standard one); recipe-choice "
                         "protocols that leave the test split untouched: xview-dev (nw-ucla), "
-                        "xsub-dev and xsub-dev2 (msr-action3d)")
+                        "xsub-dev and xsub-dev2 (msr-action3d); as1 / as2 / as3: one of MSR Action3D's "
+                        "8-class action subsets (cross-subject)")
     _add_ntu_missing(p)
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=16)
@@ -85,7 +86,7 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", required=True, help="model.onnx or a checkpoint (.pt)")
     p.add_argument("--dataset", default="nw-ucla", choices=DATASETS)
     p.add_argument("--data", required=True)
-    p.add_argument("--protocol", default=None)
+    p.add_argument("--protocol", default=None, help="as for train (default: the dataset's standard one)")
     p.add_argument("--split", choices=("test", "val"), default="test")
     _add_ntu_missing(p)
     p.add_argument("--cache-dir", default="runs/cache")
@@ -147,10 +148,12 @@ def export_main(argv: list[str] | None = None) -> int:
     fcfg = FeatureConfig.from_dict(meta["feature_config"])
     clips = None
     if a.data:
-        from .datasets import load_dataset, split_indices
+        from .datasets import load_dataset, protocol_clips, split_indices
 
+        protocol = meta.get("train_config", {}).get("protocol")
         cs = load_dataset(meta["dataset"], a.data, a.cache_dir, fcfg, progress=False)
-        test = split_indices(cs)[1][: a.check_clips]
+        cs = protocol_clips(cs, protocol)
+        test = split_indices(cs, protocol)[1][: a.check_clips]
         clips = [cs.features[i] for i in test]
     diff = export_onnx(model, a.out, meta["labels"], fcfg, dataset=meta["dataset"], check_clips=clips,
                        extra_metadata={"skelapp.train_config": json.dumps(

@@ -1,7 +1,8 @@
 """Training datasets: read, convert to canonical, resample to the model rate, cache, split.
 
 Supported: ``nw-ucla`` (cross-view: train v01+v02, test v03), ``msr-action3d`` (the 557
-CVPR'12 sequences; cross-subject: odd subjects train, even test), ``ntu60`` (raw ``.skeleton``
+CVPR'12 sequences; cross-subject: odd subjects train, even test; also per action subset
+``as1``-``as3``), ``ntu60`` (raw ``.skeleton``
 files, A001-A060 of setups S001-S017; ``xsub`` / ``xview`` protocols) and ``ntu120`` (A001-A120,
 S001-S032; ``xsub`` / ``xset``). NTU samples on the dataset's published list of missing skeletons
 (bundled as ``assets/ntu_missing_skeletons.txt``) are skipped by default. Every clip is stored as
@@ -67,7 +68,12 @@ NTU_VARIANTS = {"ntu60": (60, 17), "ntu120": (120, 32)}
 DATASETS = ("nw-ucla", "msr-action3d", "ntu60", "ntu120")
 # two dev folds inside MSR Action3D's odd (training) subjects: (train subjects, test subjects)
 MSR_DEV_FOLDS = {"xsub-dev": ((1, 3, 5), (7, 9)), "xsub-dev2": ((5, 7, 9), (1, 3))}
-PROTOCOLS = {"nw-ucla": ("xview", "xview-dev"), "msr-action3d": ("xsub", *MSR_DEV_FOLDS),
+# MSR Action3D's three action subsets of 8 classes (Li et al. 2010; 1-based action ids, as in the
+# dataset's tr_te_splits.mat). Each is trained and tested on its own, odd subjects train and even
+# test; the Lie group (89.5) and HBRNN (94.5) papers report the mean over the three.
+MSR_ACTION_SETS = {"as1": (2, 3, 5, 6, 10, 13, 18, 20), "as2": (1, 4, 7, 8, 9, 11, 12, 14),
+                   "as3": (6, 14, 15, 16, 17, 18, 19, 20)}
+PROTOCOLS = {"nw-ucla": ("xview", "xview-dev"), "msr-action3d": ("xsub", *MSR_DEV_FOLDS, *MSR_ACTION_SETS),
              "ntu60": ("xsub", "xview"), "ntu120": ("xsub", "xset")}
 
 
@@ -95,6 +101,14 @@ class ClipSet:
 
     def lengths(self) -> np.ndarray:
         return np.array([len(j) for j in self.joints])
+
+    def take(self, indices: np.ndarray, labels: list[str], targets: np.ndarray) -> ClipSet:
+        """The clips at *indices*, relabelled: *targets* index into the new *labels*."""
+        pick = [int(i) for i in indices]
+        return ClipSet(self.dataset, labels, [self.names[i] for i in pick], np.asarray(targets),
+                       self.subjects[pick], self.views[pick], [self.joints[i] for i in pick],
+                       [self.confidence[i] for i in pick], [self.features[i] for i in pick],
+                       self.feature_config)
 
 
 def main_body(seq: SkeletonSequence) -> SkeletonSequence:
@@ -307,12 +321,36 @@ def _load_cache(path: Path, cfg: FeatureConfig) -> ClipSet:
 
 
 # ---------------------------------------------------------------- splits
-def split_indices(cs: ClipSet, protocol: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Standard (train, test) indices for the dataset's protocol."""
-    protocol = protocol or PROTOCOLS[cs.dataset][0]
+def _check_protocol(cs: ClipSet, protocol: str) -> None:
     if protocol not in PROTOCOLS.get(cs.dataset, ()):
         raise DatasetError(f"protocol {protocol!r} not defined for {cs.dataset}; "
                            f"known: {', '.join(PROTOCOLS.get(cs.dataset, ()))}")
+
+
+def _action_set_mask(cs: ClipSet, protocol: str) -> np.ndarray:
+    """Clips of an MSR action subset, found by class name (so it works before and after
+    :func:`protocol_clips`)."""
+    names = {MSR_LABELS[a - 1] for a in MSR_ACTION_SETS[protocol]}
+    return np.isin(cs.targets, [k for k, lab in enumerate(cs.labels) if lab in names])
+
+
+def protocol_clips(cs: ClipSet, protocol: str | None = None) -> ClipSet:
+    """The clips and classes *protocol* works on: *cs* itself, except for MSR Action3D's action
+    subsets (``as1``-``as3``), which keep their 8 classes, relabelled 0-7 in action-id order."""
+    protocol = protocol or PROTOCOLS[cs.dataset][0]
+    _check_protocol(cs, protocol)
+    if cs.dataset != "msr-action3d" or protocol not in MSR_ACTION_SETS:
+        return cs
+    labels = [MSR_LABELS[a - 1] for a in MSR_ACTION_SETS[protocol]]
+    idx = np.flatnonzero(_action_set_mask(cs, protocol))
+    return cs.take(idx, labels, np.array([labels.index(cs.labels[cs.targets[i]]) for i in idx]))
+
+
+def split_indices(cs: ClipSet, protocol: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Standard (train, test) indices for the dataset's protocol (for an MSR action subset: its
+    clips only; train on :func:`protocol_clips` to get its 8 classes)."""
+    protocol = protocol or PROTOCOLS[cs.dataset][0]
+    _check_protocol(cs, protocol)
     test = None
     if cs.dataset == "nw-ucla" and protocol == "xview-dev":
         # choosing a recipe across views without touching the test view: train view 1, test view 2
@@ -323,6 +361,9 @@ def split_indices(cs: ClipSet, protocol: str | None = None) -> tuple[np.ndarray,
         # choosing a recipe across subjects without touching the even (test) subjects
         fold_train, fold_test = MSR_DEV_FOLDS[protocol]
         train, test = np.isin(cs.subjects, fold_train), np.isin(cs.subjects, fold_test)
+    elif cs.dataset == "msr-action3d" and protocol in MSR_ACTION_SETS:
+        in_set = _action_set_mask(cs, protocol)
+        train, test = in_set & (cs.subjects % 2 == 1), in_set & (cs.subjects % 2 == 0)
     elif cs.dataset == "msr-action3d":
         train = cs.subjects % 2 == 1
     elif protocol == "xsub":

@@ -9,7 +9,7 @@ import numpy as np
 
 from skelapp.core.normalize import FeatureConfig
 
-from .datasets import PROTOCOLS, ClipSet, load_dataset, split_indices, validation_split
+from .datasets import PROTOCOLS, ClipSet, load_dataset, protocol_clips, split_indices, validation_split
 from .report import model_name, write_model_card
 from .train import score
 
@@ -67,14 +67,17 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     top-1 and early curve are reported next to this one's."""
     clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path), progress=False,
                                   ntu_missing=ntu_missing)
+    clips = protocol_clips(clips, protocol)
     train_idx, test_idx = split_indices(clips, protocol)
     idx = test_idx if split == "test" else validation_split(clips, train_idx)[1]
     feats = [clips.features[i] for i in idx]
     runner = onnx_per_frame_logits if str(model_path).endswith(".onnx") else checkpoint_per_frame_logits
     per_frame, meta = runner(model_path, feats)
     labels = json.loads(meta["skelapp.labels"])
-    if len(labels) != len(clips.labels):
-        raise ValueError(f"model has {len(labels)} classes, dataset {dataset} has {len(clips.labels)}")
+    if labels != clips.labels:
+        where = f"{dataset} / {protocol or PROTOCOLS[dataset][0]}"
+        raise ValueError(f"the model's {len(labels)} classes are not the {len(clips.labels)} classes of "
+                         f"{where} ({', '.join(clips.labels[:3])}, ...)")
     targets = clips.targets[idx]
     res = score(per_frame, targets)
     cm = confusion(per_frame, targets, len(labels))

@@ -19,7 +19,15 @@ from skelapp.core.recognizer import ModelError
 
 from .augment import BATCHINGS, AugmentConfig
 from .data import BucketBatchSampler, ClipDataset, pad_collate
-from .datasets import ClipSet, DatasetError, load_dataset, load_missing_list, split_indices, validation_split
+from .datasets import (
+    ClipSet,
+    DatasetError,
+    load_dataset,
+    load_missing_list,
+    protocol_clips,
+    split_indices,
+    validation_split,
+)
 from .losses import LanguageSupervision, early_prediction_loss, full_clip_loss
 from .model import CausalSTGCN, ModelConfig
 from .precision import resolve_precision
@@ -151,6 +159,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         torch.distributed.barrier()  # rank 0 builds the cache first
     clips = load_dataset(cfg.dataset, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0,
                          ntu_missing=load_missing_list(cfg.ntu_missing))
+    clips = protocol_clips(clips, cfg.protocol)
     if world > 1 and rank == 0:
         torch.distributed.barrier()
     train_idx, test_idx = split_indices(clips, cfg.protocol)

@@ -1,4 +1,4 @@
-"""Small synthetic NW-UCLA-style dataset (always available) for fast training tests."""
+"""Small synthetic NW-UCLA- and MSR Action3D-style datasets (always available) for fast training tests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skelapp.core.layouts import CANONICAL
+from skelapp.core.layouts import CANONICAL, MSR_ACTION3D
 from skelapp.training.datasets import NW_UCLA_ACTIONS
 
 
@@ -55,3 +55,19 @@ def tiny_ucla(tmp_path_factory) -> Path:
 def make_pose():
     """:func:`synthetic_pose` for tests that build their own clips."""
     return synthetic_pose
+
+
+@pytest.fixture(scope="session")
+def tiny_msr(tmp_path_factory) -> Path:
+    """MSR Action3D-format text files (MSR's joint order): 20 actions x subjects 1-4, one episode."""
+    root = tmp_path_factory.mktemp("msr")
+    d = root / "msr_action3d" / "real_world_coordinates"
+    d.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    order = [CANONICAL.index("shoulder_center" if n == "neck" else n) for n in MSR_ACTION3D.joint_names]
+    for a in range(1, 21):
+        for s in range(1, 5):
+            pose = synthetic_pose(rng, a - 1, int(rng.integers(12, 30)))[:, order]
+            rows = np.concatenate([pose.reshape(-1, 3), np.ones((pose.shape[0] * 20, 1))], axis=1)
+            np.savetxt(d / f"a{a:02d}_s{s:02d}_e01_skeleton3D.txt", rows, fmt="%.5f")
+    return root

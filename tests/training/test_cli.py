@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from skelapp.core.recognizer import ModelError
 from skelapp.training.cli import evaluate_main, export_main, train_main
@@ -161,3 +162,29 @@ def test_stream_choices_are_the_models_streams(capsys) -> None:
     # argparse quotes the choices on some Python versions and not on others
     listed = err.split("choose from", 1)[1].split(")", 1)[0]
     assert [c.strip(" '") for c in listed.split(",")] == list(STREAMS)
+
+
+def test_msr_action_subset_train_export_evaluate(tiny_msr, tmp_path, capsys) -> None:
+    """``--protocol as2``: an 8-class model, exported and evaluated on that subset's test clips."""
+    cache = str(tmp_path / "cache")
+    out = tmp_path / "as2"
+    assert train_main(["--dataset", "msr-action3d", "--data", str(tiny_msr), "--out", str(out),
+                       "--protocol", "as2", "--model", SMALL, "--cache-dir", cache, "--quiet",
+                       "--epochs", "1", "--val-fraction", "0"]) == 0  # with LST on the subset's texts
+    ckpt = torch.load(out / "last.pt", weights_only=False)
+    assert ckpt["meta"]["labels"][:3] == ["high arm wave", "hand catch", "draw x"]
+    assert len(ckpt["meta"]["labels"]) == 8
+    capsys.readouterr()
+    onnx_path = tmp_path / "as2.onnx"
+    assert export_main(["--checkpoint", str(out / "last.pt"), "--out", str(onnx_path),
+                        "--data", str(tiny_msr), "--cache-dir", cache]) == 0
+    exp = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert exp["checked_on"] == "16 real test clips" and exp["max_abs_diff_ort_vs_torch"] < 1e-4
+    ev = ["--model", str(onnx_path), "--dataset", "msr-action3d", "--data", str(tiny_msr), "--json",
+          "--cache-dir", cache]
+    assert evaluate_main([*ev, "--protocol", "as2"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["protocol"] == "as2" and res["clips"] == 16  # 8 actions x even subjects 2 and 4
+    assert list(res["per_class"])[:2] == ["high arm wave", "hand catch"] and len(res["per_class"]) == 8
+    with pytest.raises(ValueError, match="model's 8 classes are not the 20 classes of msr-action3d / xsub"):
+        evaluate_main(ev)

@@ -14,11 +14,14 @@ from skelapp.core.normalize import FeatureConfig, compute_features
 from skelapp.core.ntu_skeleton import write_ntu_skeleton
 from skelapp.core.skeleton import SkeletonSequence
 from skelapp.training.datasets import (
+    MSR_ACTION_SETS,
+    MSR_LABELS,
     DatasetError,
     instance_key,
     load_dataset,
     load_missing_list,
     prepare,
+    protocol_clips,
     scan,
     split_indices,
     validation_split,
@@ -60,6 +63,27 @@ def test_errors(tiny_ucla, tmp_path) -> None:
         prepare(short, FeatureConfig(), "short", min_frames=4)
 
 
+def test_msr_action_subsets(tiny_msr, tmp_path) -> None:
+    """AS1-AS3: 8 classes each, relabelled 0-7, odd subjects train and even test."""
+    cs = load_dataset("msr-action3d", tiny_msr, tmp_path, progress=False)
+    assert len(cs) == 80 and len(cs.labels) == 20
+    for protocol, actions in MSR_ACTION_SETS.items():
+        sub = protocol_clips(cs, protocol)
+        assert sub.labels == [MSR_LABELS[a - 1] for a in actions] and len(sub) == 8 * 4
+        for i, name in enumerate(sub.names):  # every clip keeps its own action, under the new index
+            assert sub.labels[sub.targets[i]] == cs.labels[cs.targets[cs.names.index(name)]]
+            assert np.array_equal(sub.features[i], cs.features[cs.names.index(name)])
+        tr, te = split_indices(sub, protocol)
+        assert set(sub.subjects[tr]) == {1, 3} and set(sub.subjects[te]) == {2, 4}
+        assert sorted(set(sub.targets[tr])) == list(range(8)) == sorted(set(sub.targets[te]))
+        full_tr, full_te = split_indices(cs, protocol)  # the same clips when indexing the full set
+        assert [cs.names[i] for i in full_te] == [sub.names[i] for i in te]
+    assert protocol_clips(cs) is cs and protocol_clips(cs, "xsub-dev") is cs
+    assert len({n for p in MSR_ACTION_SETS for n in protocol_clips(cs, p).labels}) == 20
+    with pytest.raises(DatasetError, match="protocol 'as4' not defined for msr-action3d"):
+        protocol_clips(cs, "as4")
+
+
 @pytest.mark.realdata
 def test_real_datasets(data_dir, tmp_path) -> None:
     ntu = load_dataset("ntu60", data_dir, tmp_path, progress=False)
@@ -74,6 +98,12 @@ def test_real_datasets(data_dir, tmp_path) -> None:
     assert set(msr.subjects[dev_tr]) == {1, 3, 5} and set(msr.subjects[dev_te]) == {7, 9}
     dev2_tr, dev2_te = split_indices(msr, "xsub-dev2")  # second fold: every odd subject tested once
     assert set(msr.subjects[dev2_tr]) == {5, 7, 9} and set(msr.subjects[dev2_te]) == {1, 3}
+    # the action subsets are the dataset's own (tr_te_splits.mat), with their known sizes
+    scipy_io = pytest.importorskip("scipy.io")
+    mat = scipy_io.loadmat(str(data_dir / "msr_action3d" / "tr_te_splits.mat"))
+    assert [tuple(int(a) for a in s.ravel()) for s in mat["action_sets"].ravel()] == list(
+        MSR_ACTION_SETS.values())
+    assert [len(protocol_clips(msr, p)) for p in MSR_ACTION_SETS] == [219, 228, 222]
     # NTU at 30 fps is resampled to the model's 15 fps: about half the frames
     first = json.dumps(ntu.names)
     assert "S001C001P001R001A001" in first

@@ -12,22 +12,27 @@ from skelapp.core.layouts import CANONICAL
 from skelapp.core.normalize import FeatureConfig, mirror_features
 from skelapp.core.recognizer import StreamingRecognizer
 from skelapp.training.export import export_onnx, make_test_model, read_metadata
-from skelapp.training.model import CausalSTGCN, EnsembleSTGCN, ModelConfig, streaming_macs
+from skelapp.training.model import CausalSTGCN, EnsembleSTGCN, GraphConv, ModelConfig, streaming_macs
 
 
 def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
     torch.manual_seed(seed)
     m = CausalSTGCN(ModelConfig(**kw)).eval()
-    for mod in m.modules():  # non-trivial BatchNorm statistics
+    for mod in m.modules():  # non-trivial BatchNorm statistics and learned adjacency offsets
         if isinstance(mod, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d):
             mod.running_mean.normal_()
             mod.running_var.uniform_(0.5, 2.0)
+        if isinstance(mod, GraphConv):
+            mod.offset.data.normal_(0, 0.1)
     return m
 
 
-@pytest.mark.parametrize("stream", ["joint", "joint_bone"])
-def test_torch_streaming_equals_offline(stream) -> None:
-    m = _random_model(window=16, stream=stream)
+VARIANTS = [{"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}]
+
+
+@pytest.mark.parametrize("kw", VARIANTS)
+def test_torch_streaming_equals_offline(kw) -> None:
+    m = _random_model(window=16, **kw)
     x = torch.randn(2, 40, 20, 6)
     with torch.no_grad():
         ref, _ = m.forward_offline(x)
@@ -56,9 +61,9 @@ def test_causal_prefix_independent_of_future() -> None:
         assert torch.allclose(m.forward_offline(x)[0][:, :20], m.forward_offline(y)[0][:, :20], atol=1e-5)
 
 
-@pytest.mark.parametrize("stream", ["joint", "joint_bone"])
-def test_onnx_matches_torch(tmp_path, stream) -> None:
-    m = _random_model(2, stream=stream)
+@pytest.mark.parametrize("kw", VARIANTS)
+def test_onnx_matches_torch(tmp_path, kw) -> None:
+    m = _random_model(2, **kw)
     labels = [f"c{i}" for i in range(10)]
     path = tmp_path / "m.onnx"
     diff = export_onnx(m, path, labels, FeatureConfig(), dataset="unit")
@@ -138,6 +143,26 @@ def test_joint_bone_stream_reads_joints_and_bones_side_by_side() -> None:
         assert torch.allclose(out, wide.forward_offline(torch.cat([x, bones], dim=3))[0], atol=1e-5)
         for half in (torch.cat([x, 0 * bones], dim=3), torch.cat([0 * x, bones], dim=3)):
             assert not torch.allclose(out, wide.forward_offline(half)[0], atol=1e-3)  # both halves are read
+
+
+def test_graph_groups_give_each_channel_group_its_own_adjacency() -> None:
+    """graph_groups=8: gcd(cin, 8) offsets per block; equal offsets = the one-offset network."""
+    grouped = _random_model(11, window=16, graph_groups=8)
+    assert [b.gcn.groups for b in grouped.blocks] == [2, 8, 8, 8, 8, 8]  # 6 input channels first
+    shared = _random_model(12, window=16)
+    state = shared.state_dict()
+    for i, b in enumerate(grouped.blocks):  # every group gets block i's shared offset
+        state[f"blocks.{i}.gcn.offset"] = state[f"blocks.{i}.gcn.offset"][:, None].expand_as(b.gcn.offset)
+    grouped.load_state_dict(state)
+    x = torch.randn(2, 20, 20, 6)
+    with torch.no_grad():
+        ref = shared.forward_offline(x)[0]
+        assert torch.allclose(grouped.forward_offline(x)[0], ref, atol=1e-5)
+        grouped.blocks[2].gcn.offset[:, 3] += 0.5  # one group of one block reads the joints differently
+        assert not torch.allclose(grouped.forward_offline(x)[0], ref, atol=1e-3)
+    # configs saved before the option existed load as one shared offset
+    old = {k: v for k, v in shared.config.to_dict().items() if k != "graph_groups"}
+    assert ModelConfig.from_dict(old).graph_groups == 1
 
 
 def test_ensemble_averages_probabilities_and_streams(tmp_path) -> None:
