@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from skelapp.core.normalize import FeatureConfig
+from skelapp.core.recognizer import ModelError
 
 from .datasets import PROTOCOLS, ClipSet, load_dataset, protocol_clips, split_indices, validation_split
 from .report import model_name, write_model_card
@@ -76,8 +77,8 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     labels = json.loads(meta["skelapp.labels"])
     if labels != clips.labels:
         where = f"{dataset} / {protocol or PROTOCOLS[dataset][0]}"
-        raise ValueError(f"the model's {len(labels)} classes are not the {len(clips.labels)} classes of "
-                         f"{where} ({', '.join(clips.labels[:3])}, ...)")
+        raise ModelError(f"{model_path}: the model's {len(labels)} classes are not the "
+                         f"{len(clips.labels)} classes of {where} ({', '.join(clips.labels[:3])}, ...)")
     targets = clips.targets[idx]
     res = score(per_frame, targets)
     cm = confusion(per_frame, targets, len(labels))
