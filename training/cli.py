@@ -35,6 +35,8 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--loss", choices=("early", "full"), default="early")
     p.add_argument("--no-lst", action="store_true", help="disable language supervision")
     p.add_argument("--lst-weight", type=float, default=0.5)
+    p.add_argument("--label-smoothing", type=float, default=0.0,
+                   help="label smoothing of the classification loss (0 = plain cross-entropy)")
     p.add_argument("--val-fraction", type=float, default=0.0,
                    help="part of the train split held out for validation (0: train on all of it)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
@@ -69,7 +71,8 @@ def train_main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(
         dataset=a.dataset, data=a.data, out=a.out, protocol=a.protocol, epochs=a.epochs,
         batch_size=a.batch_size, lr=a.lr, seed=a.seed, loss=a.loss, lst=not a.no_lst,
-        lst_weight=a.lst_weight, val_fraction=a.val_fraction, device=a.device, cache_dir=a.cache_dir,
+        lst_weight=a.lst_weight, label_smoothing=a.label_smoothing, val_fraction=a.val_fraction,
+        device=a.device, cache_dir=a.cache_dir,
         threads=a.threads, precision=a.precision, batching=a.batching,
         augment=json.loads(a.augment),
         model={**json.loads(a.model), **({"stream": a.stream} if a.stream else {})},

@@ -13,11 +13,13 @@ from .model import BODY_PARTS
 TEXT_PARTS = ("action", *BODY_PARTS)  # order of the text embeddings per class
 
 
-def early_prediction_loss(logits: Tensor, mask: Tensor, target: Tensor) -> Tensor:
+def early_prediction_loss(logits: Tensor, mask: Tensor, target: Tensor,
+                          label_smoothing: float = 0.0) -> Tensor:
     """Per-frame cross-entropy; frame t of a clip of length L weighs ``(t + 1) / L``, normalised
     to sum to one per clip (later, better-informed prefixes count more), then batch mean."""
     b, t, k = logits.shape
-    ce = F.cross_entropy(logits.reshape(b * t, k), target.repeat_interleave(t), reduction="none").view(b, t)
+    ce = F.cross_entropy(logits.reshape(b * t, k), target.repeat_interleave(t), reduction="none",
+                         label_smoothing=label_smoothing).view(b, t)
     lengths = mask.sum(1, keepdim=True).clamp(min=1)
     w = (torch.arange(1, t + 1, device=logits.device)[None] / lengths) * mask
     w = w / w.sum(1, keepdim=True)
@@ -30,9 +32,9 @@ def last_frame_logits(logits: Tensor, mask: Tensor) -> Tensor:
     return logits[torch.arange(len(logits), device=logits.device), last]
 
 
-def full_clip_loss(logits: Tensor, mask: Tensor, target: Tensor) -> Tensor:
+def full_clip_loss(logits: Tensor, mask: Tensor, target: Tensor, label_smoothing: float = 0.0) -> Tensor:
     """Baseline: cross-entropy on the last frame only (the whole clip observed)."""
-    return F.cross_entropy(last_frame_logits(logits, mask), target)
+    return F.cross_entropy(last_frame_logits(logits, mask), target, label_smoothing=label_smoothing)
 
 
 def part_indices() -> list[list[int]]:

@@ -49,6 +49,7 @@ class TrainConfig:
     loss: str = "early"  # early | full
     lst: bool = True
     lst_weight: float = 0.5
+    label_smoothing: float = 0.0  # of the classification loss (not of LST)
     val_fraction: float = 0.0  # held out of the train split to watch/choose (0 = train on all of it)
     device: str = "auto"
     cache_dir: str = "runs/cache"
@@ -112,16 +113,17 @@ class Objective(torch.nn.Module):
     """Training loss of a batch (one module, so DDP sees every parameter once)."""
 
     def __init__(self, model: CausalSTGCN, lst: LanguageSupervision | None, loss: str,
-                 lst_weight: float) -> None:
+                 lst_weight: float, label_smoothing: float = 0.0) -> None:
         super().__init__()
         if loss not in ("early", "full"):
             raise ValueError(f"unknown loss {loss!r}; use early or full")
         self.model, self.lst, self.lst_weight = model, lst, lst_weight
         self.loss_fn = early_prediction_loss if loss == "early" else full_clip_loss
+        self.label_smoothing = label_smoothing
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         logits, fmap = self.model.forward_offline(x)
-        loss = self.loss_fn(logits, mask, y)
+        loss = self.loss_fn(logits, mask, y, self.label_smoothing)
         if self.lst is not None:
             loss = loss + self.lst_weight * self.lst(fmap, mask, y)
         return loss
@@ -204,7 +206,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             torch.set_rng_state(ck["torch_rng"])
         if rank == 0:
             print(f"resumed from {ckpt_path} at epoch {start}")
-    objective = Objective(model, lst, cfg.loss, cfg.lst_weight)
+    objective = Objective(model, lst, cfg.loss, cfg.lst_weight, cfg.label_smoothing)
     net: torch.nn.Module = objective
     if world > 1:
         ids = [local] if device.type == "cuda" else None

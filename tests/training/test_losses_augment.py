@@ -28,6 +28,14 @@ def test_early_and_full_loss() -> None:
     assert torch.allclose(early_prediction_loss(logits, mask, y), expect, atol=1e-6)
     full = (F.cross_entropy(logits[0, 2:3], y[:1]) + F.cross_entropy(logits[1, 4:5], y[1:])) / 2
     assert torch.allclose(full_clip_loss(logits, mask, y), full, atol=1e-6)
+    # label smoothing eps: the target gets 1 - eps + eps / K, every class eps / K
+    eps, k = 0.1, logits.shape[-1]
+    soft = torch.full((5, k), eps / k)
+    soft[:, 2] += 1 - eps
+    ce1s = -(soft * torch.log_softmax(logits[1], -1)).sum(-1)
+    smoothed = early_prediction_loss(logits[1:], mask[1:], y[1:], eps)
+    assert torch.allclose(smoothed, (ce1s * w1).sum(), atol=1e-6)
+    assert torch.allclose(full_clip_loss(logits[1:], mask[1:], y[1:], eps), ce1s[-1], atol=1e-6)
 
 
 def test_language_supervision_backprops() -> None:
