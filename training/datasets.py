@@ -321,10 +321,13 @@ def _load_cache(path: Path, cfg: FeatureConfig) -> ClipSet:
 
 
 # ---------------------------------------------------------------- splits
-def _check_protocol(cs: ClipSet, protocol: str) -> None:
+def resolve_protocol(cs: ClipSet, protocol: str | None) -> str:
+    """*protocol*, or the dataset's standard one when ``None``; unknown ones are a DatasetError."""
+    protocol = protocol or PROTOCOLS[cs.dataset][0]
     if protocol not in PROTOCOLS.get(cs.dataset, ()):
         raise DatasetError(f"protocol {protocol!r} not defined for {cs.dataset}; "
                            f"known: {', '.join(PROTOCOLS.get(cs.dataset, ()))}")
+    return protocol
 
 
 def _action_set_mask(cs: ClipSet, protocol: str) -> np.ndarray:
@@ -337,8 +340,7 @@ def _action_set_mask(cs: ClipSet, protocol: str) -> np.ndarray:
 def protocol_clips(cs: ClipSet, protocol: str | None = None) -> ClipSet:
     """The clips and classes *protocol* works on: *cs* itself, except for MSR Action3D's action
     subsets (``as1``-``as3``), which keep their 8 classes, relabelled 0-7 in action-id order."""
-    protocol = protocol or PROTOCOLS[cs.dataset][0]
-    _check_protocol(cs, protocol)
+    protocol = resolve_protocol(cs, protocol)
     if cs.dataset != "msr-action3d" or protocol not in MSR_ACTION_SETS:
         return cs
     labels = [MSR_LABELS[a - 1] for a in MSR_ACTION_SETS[protocol]]
@@ -349,8 +351,7 @@ def protocol_clips(cs: ClipSet, protocol: str | None = None) -> ClipSet:
 def split_indices(cs: ClipSet, protocol: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Standard (train, test) indices for the dataset's protocol (for an MSR action subset: its
     clips only; train on :func:`protocol_clips` to get its 8 classes)."""
-    protocol = protocol or PROTOCOLS[cs.dataset][0]
-    _check_protocol(cs, protocol)
+    protocol = resolve_protocol(cs, protocol)
     test = None
     if cs.dataset == "nw-ucla" and protocol == "xview-dev":
         # choosing a recipe across views without touching the test view: train view 1, test view 2

@@ -10,7 +10,7 @@ import numpy as np
 from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 
-from .datasets import PROTOCOLS, ClipSet, load_dataset, protocol_clips, split_indices, validation_split
+from .datasets import ClipSet, load_dataset, protocol_clips, resolve_protocol, split_indices, validation_split
 from .report import model_name, write_model_card
 from .train import score
 
@@ -68,6 +68,7 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     top-1 and early curve are reported next to this one's."""
     clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path), progress=False,
                                   ntu_missing=ntu_missing)
+    protocol = resolve_protocol(clips, protocol)
     clips = protocol_clips(clips, protocol)
     train_idx, test_idx = split_indices(clips, protocol)
     idx = test_idx if split == "test" else validation_split(clips, train_idx)[1]
@@ -76,14 +77,13 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     per_frame, meta = runner(model_path, feats)
     labels = json.loads(meta["skelapp.labels"])
     if labels != clips.labels:
-        where = f"{dataset} / {protocol or PROTOCOLS[dataset][0]}"
-        raise ModelError(f"{model_path}: the model's {len(labels)} classes are not the "
-                         f"{len(clips.labels)} classes of {where} ({', '.join(clips.labels[:3])}, ...)")
+        raise ModelError(f"{model_path}: the model's {len(labels)} classes are not the {len(clips.labels)} "
+                         f"classes of {dataset} / {protocol} ({', '.join(clips.labels[:3])}, ...)")
     targets = clips.targets[idx]
     res = score(per_frame, targets)
     cm = confusion(per_frame, targets, len(labels))
     per_class = {lab: float(cm[i, i] / max(cm[i].sum(), 1) * 100) for i, lab in enumerate(clips.labels)}
-    res.update(dataset=dataset, protocol=protocol or PROTOCOLS[dataset][0], split=split, clips=len(idx),
+    res.update(dataset=dataset, protocol=protocol, split=split, clips=len(idx),
                per_class=per_class, confusion=cm.tolist(),
                params=int(meta.get("skelapp.params", 0)), model=str(model_path))
     if baseline is not None:

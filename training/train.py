@@ -161,9 +161,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         torch.distributed.barrier()  # rank 0 builds the cache first
     clips = load_dataset(cfg.dataset, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0,
                          ntu_missing=load_missing_list(cfg.ntu_missing))
-    clips = protocol_clips(clips, cfg.protocol)
     if world > 1 and rank == 0:
         torch.distributed.barrier()
+    clips = protocol_clips(clips, cfg.protocol)
     train_idx, test_idx = split_indices(clips, cfg.protocol)
     val_idx = np.array([], int)
     if cfg.val_fraction > 0:
