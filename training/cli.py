@@ -62,6 +62,11 @@ def train_main(argv: list[str] | None = None) -> int:
                    help="JSON FeatureConfig overrides ('{}' = core defaults, no facing normalisation)")
     p.add_argument("--select", choices=("last", "val"), default="last",
                    help="weights to report and export: last epoch, or best on the validation hold-out")
+    p.add_argument("--teacher", nargs="+", default=[], metavar="CHECKPOINT",
+                   help="distil from these checkpoints (one model, or the streams of an ensemble) trained "
+                        "on the same dataset, protocol, classes and features")
+    p.add_argument("--distill-weight", type=float, default=1.0, help="weight of the distillation loss")
+    p.add_argument("--distill-temperature", type=float, default=2.0)
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     if a.select == "val" and a.val_fraction <= 0:
@@ -77,6 +82,7 @@ def train_main(argv: list[str] | None = None) -> int:
         augment=json.loads(a.augment),
         model={**json.loads(a.model), **({"stream": a.stream} if a.stream else {})},
         features=json.loads(a.features), select=a.select, ntu_missing=a.ntu_missing, init=a.init,
+        teacher=a.teacher, distill_weight=a.distill_weight, distill_temperature=a.distill_temperature,
     )
     res = train(cfg, resume=a.resume, progress=not a.quiet)
     if res:
@@ -134,20 +140,12 @@ def export_main(argv: list[str] | None = None) -> int:
     p.add_argument("--check-clips", type=int, default=20)
     a = p.parse_args(argv)
     from skelapp.core.normalize import FeatureConfig
-    from skelapp.core.recognizer import ModelError
 
     from .export import export_onnx
-    from .model import EnsembleSTGCN
-    from .train import load_checkpoint
+    from .train import load_ensemble
 
-    loaded = [load_checkpoint(c) for c in a.checkpoint]
-    model, meta = loaded[0]
-    for c, (_, m) in zip(a.checkpoint[1:], loaded[1:], strict=True):
-        if m["labels"] != meta["labels"] or m["feature_config"] != meta["feature_config"]:
-            raise ModelError(f"{c}: other labels or input features than {a.checkpoint[0]}; "
-                             "ensemble members must be trained on the same classes and features")
-    if len(loaded) > 1 or a.mirror:
-        model = EnsembleSTGCN([m for m, _ in loaded], mirror=a.mirror).eval()
+    model, metas = load_ensemble(a.checkpoint, mirror=a.mirror)
+    meta = metas[0]
     fcfg = FeatureConfig.from_dict(meta["feature_config"])
     clips = None
     if a.data:
@@ -160,7 +158,7 @@ def export_main(argv: list[str] | None = None) -> int:
         clips = [cs.features[i] for i in test]
     diff = export_onnx(model, a.out, meta["labels"], fcfg, dataset=meta["dataset"], check_clips=clips,
                        extra_metadata={"skelapp.train_config": json.dumps(
-                           [m.get("train_config", {}) for _, m in loaded] if len(loaded) > 1
+                           [m.get("train_config", {}) for m in metas] if len(metas) > 1
                            else meta.get("train_config", {}))})
     print(json.dumps({"onnx": a.out, "max_abs_diff_ort_vs_torch": diff,
                       "checked_on": f"{len(clips)} real test clips" if clips else "a random clip"}))

@@ -20,10 +20,37 @@ def early_prediction_loss(logits: Tensor, mask: Tensor, target: Tensor,
     b, t, k = logits.shape
     ce = F.cross_entropy(logits.reshape(b * t, k), target.repeat_interleave(t), reduction="none",
                          label_smoothing=label_smoothing).view(b, t)
+    return (ce * prefix_weights(mask)).sum(1).mean()
+
+
+def prefix_weights(mask: Tensor) -> Tensor:
+    """``(B, T)`` frame weights of the early-prediction loss: ``(t + 1) / L`` on the valid frames,
+    normalised to sum to one per clip."""
     lengths = mask.sum(1, keepdim=True).clamp(min=1)
-    w = (torch.arange(1, t + 1, device=logits.device)[None] / lengths) * mask
-    w = w / w.sum(1, keepdim=True)
-    return (ce * w).sum(1).mean()
+    w = (torch.arange(1, mask.shape[1] + 1, device=mask.device)[None] / lengths) * mask
+    return w / w.sum(1, keepdim=True).clamp(min=1e-12)
+
+
+def last_frame_weights(mask: Tensor) -> Tensor:
+    """``(B, T)`` weights that pick each clip's last valid frame (the full-clip loss's frame)."""
+    w = torch.zeros(mask.shape, device=mask.device)
+    w[torch.arange(len(mask), device=mask.device), mask.sum(1).clamp(min=1) - 1] = 1.0
+    return w
+
+
+def distillation_loss(logits: Tensor, teacher_logits: Tensor, weights: Tensor,
+                      temperature: float = 2.0) -> Tensor:
+    """Knowledge distillation per frame: ``T² KL(softmax(teacher / T) || softmax(student / T))``,
+    summed over frames with *weights* ``(B, T)`` (e.g. :func:`prefix_weights`), then batch mean.
+    The teacher's per-frame probabilities say how sure it is after each prefix, which a one-hot
+    label cannot."""
+    if logits.shape != teacher_logits.shape:
+        raise ValueError(f"student logits {tuple(logits.shape)} and teacher logits "
+                         f"{tuple(teacher_logits.shape)} differ in shape")
+    log_p = F.log_softmax(logits.float() / temperature, dim=-1)
+    log_q = F.log_softmax(teacher_logits.float() / temperature, dim=-1)
+    kl = (log_q.exp() * (log_q - log_p)).sum(-1)  # (B, T)
+    return temperature**2 * (kl * weights).sum(1).mean()
 
 
 def last_frame_logits(logits: Tensor, mask: Tensor) -> Tensor:

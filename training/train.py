@@ -25,11 +25,19 @@ from .datasets import (
     load_dataset,
     load_missing_list,
     protocol_clips,
+    resolve_protocol,
     split_indices,
     validation_split,
 )
-from .losses import LanguageSupervision, early_prediction_loss, full_clip_loss
-from .model import CausalSTGCN, ModelConfig
+from .losses import (
+    LanguageSupervision,
+    distillation_loss,
+    early_prediction_loss,
+    full_clip_loss,
+    last_frame_weights,
+    prefix_weights,
+)
+from .model import CausalSTGCN, EnsembleSTGCN, ModelConfig
 from .precision import resolve_precision
 from .text import class_text_embeddings, description_file
 
@@ -63,6 +71,11 @@ class TrainConfig:
     select: str = "last"  # weights reported in result.json: "last" epoch or "val" (best on validation)
     ntu_missing: str | None = None  # NTU missing-skeleton list: None = bundled, a file, or "none"
     init: str = ""  # checkpoint to start from (e.g. another dataset's run); its classifier is dropped
+    # knowledge distillation: checkpoints of a teacher (one model, or the streams of an ensemble)
+    # trained on the same dataset, protocol, classes and input features
+    teacher: list[str] = field(default_factory=list)
+    distill_weight: float = 1.0
+    distill_temperature: float = 2.0
 
 
 def pick_device(name: str) -> torch.device:
@@ -113,19 +126,28 @@ class Objective(torch.nn.Module):
     """Training loss of a batch (one module, so DDP sees every parameter once)."""
 
     def __init__(self, model: CausalSTGCN, lst: LanguageSupervision | None, loss: str,
-                 lst_weight: float, label_smoothing: float = 0.0) -> None:
+                 lst_weight: float, label_smoothing: float = 0.0, distill_weight: float = 1.0,
+                 distill_temperature: float = 2.0) -> None:
         super().__init__()
         if loss not in ("early", "full"):
             raise ValueError(f"unknown loss {loss!r}; use early or full")
         self.model, self.lst, self.lst_weight = model, lst, lst_weight
         self.loss_fn = early_prediction_loss if loss == "early" else full_clip_loss
+        self.frame_weights = prefix_weights if loss == "early" else last_frame_weights
         self.label_smoothing = label_smoothing
+        self.distill_weight, self.distill_temperature = distill_weight, distill_temperature
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor,
+                teacher_logits: torch.Tensor | None = None) -> torch.Tensor:
+        """*teacher_logits* ``(B, T, K)``: a teacher's per-frame logits on the same batch, distilled
+        on the frames the classification loss supervises."""
         logits, fmap = self.model.forward_offline(x)
         loss = self.loss_fn(logits, mask, y, self.label_smoothing)
         if self.lst is not None:
             loss = loss + self.lst_weight * self.lst(fmap, mask, y)
+        if teacher_logits is not None:
+            loss = loss + self.distill_weight * distillation_loss(
+                logits, teacher_logits, self.frame_weights(mask), self.distill_temperature)
         return loss
 
 
@@ -173,6 +195,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         kept = init_from(model, cfg.init)
         if rank == 0 and progress:
             print(f"initialised {kept} tensors from {cfg.init}")
+    teacher = load_teacher(cfg, clips).to(device) if cfg.teacher else None
     lst = None
     if cfg.lst:
         emb = class_text_embeddings(desc, clips.labels, cfg.cache_dir)
@@ -206,7 +229,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             torch.set_rng_state(ck["torch_rng"])
         if rank == 0:
             print(f"resumed from {ckpt_path} at epoch {start}")
-    objective = Objective(model, lst, cfg.loss, cfg.lst_weight, cfg.label_smoothing)
+    objective = Objective(model, lst, cfg.loss, cfg.lst_weight, cfg.label_smoothing, cfg.distill_weight,
+                          cfg.distill_temperature)
     net: torch.nn.Module = objective
     if world > 1:
         ids = [local] if device.type == "cuda" else None
@@ -226,7 +250,11 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         for x, mask, y in bar:
             x, mask, y = x.to(device), mask.to(device), y.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-                loss = net(x, mask, y)
+                soft = None
+                if teacher is not None:
+                    with torch.no_grad():
+                        soft = teacher.forward_offline(x)[0]
+                loss = net(x, mask, y, soft)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)
@@ -297,3 +325,40 @@ def load_checkpoint(path: str | Path) -> tuple[CausalSTGCN, dict]:
     model = CausalSTGCN(ModelConfig.from_dict(ck["meta"]["model_config"]))
     model.load_state_dict(ck["model"])
     return model.eval(), ck["meta"]
+
+
+def load_ensemble(paths: list[str], mirror: bool = False) -> tuple[CausalSTGCN | EnsembleSTGCN, list[dict]]:
+    """One checkpoint's model, or an :class:`EnsembleSTGCN` of several (eval mode, CPU), and each
+    checkpoint's metadata; the members must share classes and input features (a ModelError)."""
+    loaded = [load_checkpoint(c) for c in paths]
+    model, meta = loaded[0]
+    for c, (_, m) in zip(paths[1:], loaded[1:], strict=True):
+        if m["labels"] != meta["labels"] or m["feature_config"] != meta["feature_config"]:
+            raise ModelError(f"{c}: other labels or input features than {paths[0]}; "
+                             "ensemble members must be trained on the same classes and features")
+    if len(loaded) > 1 or mirror:
+        model = EnsembleSTGCN([m for m, _ in loaded], mirror=mirror).eval()
+    return model, [m for _, m in loaded]
+
+
+def load_teacher(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN | EnsembleSTGCN:
+    """The frozen teacher of ``cfg.teacher``. It must have been trained on this run's dataset and
+    protocol (a teacher that saw this run's test clips would leak them), classes and features."""
+    model, metas = load_ensemble(cfg.teacher)
+    ours = (clips.dataset, resolve_protocol(clips, cfg.protocol))
+    for path, m in zip(cfg.teacher, metas, strict=True):
+        tc = m.get("train_config", {})
+        theirs = (m["dataset"], resolve_protocol(clips, tc.get("protocol")) if m["dataset"] == clips.dataset
+                  else tc.get("protocol"))
+        if theirs != ours:
+            raise ModelError(f"teacher {path} was trained on {theirs[0]} / {theirs[1]}, this run trains on "
+                             f"{ours[0]} / {ours[1]}: a teacher must share the dataset and protocol")
+        if m["labels"] != clips.labels:
+            raise ModelError(f"teacher {path} predicts {len(m['labels'])} classes {m['labels'][:3]}..., "
+                             f"this run's classes are {clips.labels[:3]}...")
+        if m["feature_config"] != clips.feature_config.to_dict():
+            raise ModelError(f"teacher {path} reads input features {m['feature_config']}, this run "
+                             f"computes {clips.feature_config.to_dict()}")
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model.eval()

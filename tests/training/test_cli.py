@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
 
 from skelapp.app.cli import main as skelapp_main
+from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 from skelapp.training.cli import evaluate_main, export_main, train_main
+from skelapp.training.data import pad_collate
+from skelapp.training.datasets import load_dataset, split_indices
+from skelapp.training.losses import distillation_loss, prefix_weights
+from skelapp.training.train import TrainConfig, load_checkpoint, load_teacher, train
 
 SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})
 
@@ -84,6 +90,49 @@ def test_bone_stream_and_ensemble_export(tiny_ucla, tmp_path, capsys) -> None:
     with pytest.raises(ModelError, match="same classes and features"):
         export_main(["--checkpoint", str(tmp_path / "joint" / "last.pt"), str(tmp_path / "raw" / "last.pt"),
                      "--out", str(tmp_path / "bad.onnx")])
+
+
+def test_distillation_from_an_ensemble_teacher(tiny_ucla, tmp_path) -> None:
+    """--teacher: a joint + bone ensemble teaches a student; the loss moves the student towards the
+    teacher's per-frame outputs, and teachers trained on another protocol or other classes are refused."""
+    cache = str(tmp_path / "cache")
+    common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--model", SMALL, "--cache-dir", cache,
+              "--quiet", "--no-lst", "--val-fraction", "0"]
+    for stream in ("joint", "bone"):
+        assert train_main([*common, "--epochs", "2", "--out", str(tmp_path / stream), "--stream", stream,
+                           "--lr", "1e-2"]) == 0
+    teacher = [str(tmp_path / s / "last.pt") for s in ("joint", "bone")]
+    assert train_main([*common, "--epochs", "1", "--out", str(tmp_path / "student"), "--teacher", *teacher,
+                       "--distill-weight", "2", "--distill-temperature", "3"]) == 0
+    cfg = json.loads((tmp_path / "student" / "config.json").read_text())["train_config"]
+    assert cfg["teacher"] == teacher and cfg["distill_weight"] == 2 and cfg["distill_temperature"] == 3
+    # with the label loss drowned (distillation weight 100), the student's per-frame probabilities
+    # on the training clips end nearer the teacher's than those of the same run without a teacher
+    base = TrainConfig(dataset="nw-ucla", data=str(tiny_ucla), cache_dir=cache, model=json.loads(SMALL),
+                       lst=False, epochs=3, lr=1e-2, threads=1)
+    train(replace(base, out=str(tmp_path / "plain")), progress=False, log_epochs=False)
+    train(replace(base, out=str(tmp_path / "kd"), teacher=teacher, distill_weight=100.0),
+          progress=False, log_epochs=False)
+    clips = load_dataset("nw-ucla", str(tiny_ucla), cache, FeatureConfig(facing=True), progress=False)
+    train_idx = split_indices(clips, None)[0]
+    x, mask, _ = pad_collate([(torch.from_numpy(clips.features[i]), 0) for i in train_idx])
+    with torch.no_grad():
+        soft = load_teacher(replace(base, teacher=teacher), clips).forward_offline(x)[0]
+        student = {name: load_checkpoint(tmp_path / name / "last.pt")[0] for name in ("plain", "kd")}
+        gap = {name: float(distillation_loss(m.forward_offline(x)[0], soft, prefix_weights(mask)))
+               for name, m in student.items()}
+    assert gap["kd"] < 0.5 * gap["plain"], gap
+    # a teacher trained on another protocol (it may have seen this run's test clips) is refused
+    assert train_main([*common, "--epochs", "1", "--out", str(tmp_path / "dev"),
+                       "--protocol", "xview-dev"]) == 0
+    with pytest.raises(ModelError, match="dataset and protocol"):
+        train_main([*common, "--epochs", "1", "--out", str(tmp_path / "s2"),
+                    "--teacher", str(tmp_path / "dev" / "last.pt")])
+    # ... and so is one with other input features
+    assert train_main([*common, "--epochs", "1", "--out", str(tmp_path / "raw"), "--features", "{}"]) == 0
+    with pytest.raises(ModelError, match="input features"):
+        train_main([*common, "--epochs", "1", "--out", str(tmp_path / "s3"),
+                    "--teacher", str(tmp_path / "raw" / "last.pt")])
 
 
 def test_init_from_another_run(tiny_ucla, tmp_path, capsys) -> None:

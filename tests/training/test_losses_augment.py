@@ -10,8 +10,11 @@ from skelapp.training.augment import AugmentConfig, augment, resample_rate
 from skelapp.training.losses import (
     TEXT_PARTS,
     LanguageSupervision,
+    distillation_loss,
     early_prediction_loss,
     full_clip_loss,
+    last_frame_weights,
+    prefix_weights,
 )
 
 
@@ -36,6 +39,30 @@ def test_early_and_full_loss() -> None:
     smoothed = early_prediction_loss(logits[1:], mask[1:], y[1:], eps)
     assert torch.allclose(smoothed, (ce1s * w1).sum(), atol=1e-6)
     assert torch.allclose(full_clip_loss(logits[1:], mask[1:], y[1:], eps), ce1s[-1], atol=1e-6)
+
+
+def test_distillation_loss_values_and_frame_weights() -> None:
+    """T² KL(teacher || student) per frame, weighted like the classification loss; zero when the
+    student equals the teacher, and padding never counts."""
+    torch.manual_seed(0)
+    student, teacher = torch.randn(2, 5, 3), torch.randn(2, 5, 3)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)
+    w = prefix_weights(mask)
+    assert torch.allclose(w[0], torch.tensor([1, 2, 3, 0, 0]) / 6.0)
+    assert torch.allclose(last_frame_weights(mask), torch.tensor([[0, 0, 1.0, 0, 0], [0, 0, 0, 0, 1.0]]))
+    t = 2.0
+    q = torch.softmax(teacher / t, -1)
+    kl = (q * (q.log() - torch.log_softmax(student / t, -1))).sum(-1)
+    expect = t * t * (kl * w).sum(1).mean()
+    assert torch.allclose(distillation_loss(student, teacher, w, t), expect, atol=1e-6)
+    assert distillation_loss(teacher, teacher, w, t).abs() < 1e-6
+    padded = teacher.clone()
+    padded[0, 3:] = 100.0  # what the student does on padding frames is not distilled
+    assert torch.allclose(distillation_loss(padded, teacher, w, t),
+                          distillation_loss(teacher, teacher, w, t), atol=1e-6)
+    # a student nearer the teacher's per-frame distribution has the lower loss
+    near = distillation_loss(teacher + 0.1 * student, teacher, w, t)
+    assert near < distillation_loss(student, teacher, w, t)
 
 
 def test_language_supervision_backprops() -> None:
