@@ -1,0 +1,67 @@
+"""Last-frame vs running-mean readout of the same per-frame outputs (decision dev14).
+
+    python scripts/readout_check.py --dataset nw-ucla --protocol xview-dev --data ../shared/data \
+        runs/dev10/base_s0/last.pt runs/dev13/teacher_bone_s0/last.pt
+
+Prints top-1 on whole clips and at 40 % observed for each model and for their ensemble (mean of
+the streams' per-frame probabilities), read from the last observed frame and from the running
+mean of the probabilities over the observed frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from skelapp.training.datasets import load_dataset, protocol_clips, resolve_protocol, split_indices
+from skelapp.training.evaluate import checkpoint_per_frame_logits, model_feature_config, onnx_per_frame_logits
+from skelapp.training.train import score
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def running_mean(p: np.ndarray) -> np.ndarray:
+    return np.cumsum(p, axis=0) / np.arange(1, len(p) + 1)[:, None]
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, dict]]:
+    """Print the table (or, with ``--json``, one JSON object); return ``{model: {readout: score}}``."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("models", nargs="+")
+    ap.add_argument("--dataset", default="nw-ucla")
+    ap.add_argument("--protocol", default=None)
+    ap.add_argument("--data", default="../shared/data")
+    ap.add_argument("--cache-dir", default="runs/cache")
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    args = ap.parse_args(argv)
+    probs, targets = {}, None
+    for m in args.models:
+        clips = load_dataset(args.dataset, args.data, args.cache_dir, model_feature_config(m), progress=False)
+        clips = protocol_clips(clips, resolve_protocol(clips, args.protocol))
+        test = split_indices(clips, args.protocol)[1]
+        runner = onnx_per_frame_logits if m.endswith(".onnx") else checkpoint_per_frame_logits
+        logits, _ = runner(m, [clips.features[i] for i in test])
+        probs[m] = [softmax(lg) for lg in logits]
+        targets = clips.targets[test]
+    if len(args.models) > 1:
+        probs["ensemble"] = [np.mean(ps, axis=0) for ps in zip(*probs.values(), strict=True)]
+    res = {name: {"last": score(ps, targets), "mean": score([running_mean(p) for p in ps], targets)}
+           for name, ps in probs.items()}
+    if args.json:
+        print(json.dumps(res))
+        return res
+    print(f"{'model':<50} {'last':>7} {'mean':>7} {'last@40':>8} {'mean@40':>8}")
+    for name, r in res.items():
+        last, mean = r["last"], r["mean"]
+        print(f"{name:<50} {last['top1']:7.2f} {mean['top1']:7.2f} {last['early']['0.4']:8.2f} "
+              f"{mean['early']['0.4']:8.2f}")
+    return res
+
+
+if __name__ == "__main__":
+    main()
