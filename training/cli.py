@@ -30,7 +30,12 @@ def train_main(argv: list[str] | None = None) -> int:
     _add_ntu_missing(p)
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=16)
+    # spelled out so that --help does not import torch (training.train.OPTIMIZERS)
+    p.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw",
+                   help="AdamW, or SGD with Nesterov momentum 0.9 (give it its own --lr and --weight-decay)")
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--warmup-epochs", type=int, default=2, help="linear warm-up before the cosine decay")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--loss", choices=("early", "full"), default="early")
     p.add_argument("--no-lst", action="store_true", help="disable language supervision")
@@ -75,7 +80,8 @@ def train_main(argv: list[str] | None = None) -> int:
 
     cfg = TrainConfig(
         dataset=a.dataset, data=a.data, out=a.out, protocol=a.protocol, epochs=a.epochs,
-        batch_size=a.batch_size, lr=a.lr, seed=a.seed, loss=a.loss, lst=not a.no_lst,
+        batch_size=a.batch_size, optimizer=a.optimizer, lr=a.lr, weight_decay=a.weight_decay,
+        warmup_epochs=a.warmup_epochs, seed=a.seed, loss=a.loss, lst=not a.no_lst,
         lst_weight=a.lst_weight, label_smoothing=a.label_smoothing, val_fraction=a.val_fraction,
         device=a.device, cache_dir=a.cache_dir,
         threads=a.threads, precision=a.precision, batching=a.batching,

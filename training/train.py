@@ -50,6 +50,7 @@ class TrainConfig:
     protocol: str | None = None
     epochs: int = 50
     batch_size: int = 16
+    optimizer: str = "adamw"  # adamw | sgd (momentum 0.9, Nesterov; see make_optimizer)
     lr: float = 2e-3
     weight_decay: float = 0.05
     warmup_epochs: int = 2
@@ -201,7 +202,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         emb = class_text_embeddings(desc, clips.labels, cfg.cache_dir)
         lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
     params = list(model.parameters()) + (list(lst.parameters()) if lst else [])
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = make_optimizer(cfg, params)
     aug = AugmentConfig(**cfg.augment)
     ds = ClipDataset(clips, train_idx, aug, seed=cfg.seed + 1000 * rank)
     sampler = BucketBatchSampler(ds.lengths(), cfg.batch_size, True, cfg.seed, rank, world,
@@ -339,6 +340,19 @@ def load_ensemble(paths: list[str], mirror: bool = False) -> tuple[CausalSTGCN |
     if len(loaded) > 1 or mirror:
         model = EnsembleSTGCN([m for m, _ in loaded], mirror=mirror).eval()
     return model, [m for _, m in loaded]
+
+
+OPTIMIZERS = ("adamw", "sgd")
+
+
+def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    """AdamW (decoupled weight decay) or SGD with Nesterov momentum 0.9 (weight decay added to the
+    gradient), the optimizer of the ST-GCN / CTR-GCN family."""
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
 
 
 def load_teacher(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN | EnsembleSTGCN:

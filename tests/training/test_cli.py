@@ -15,7 +15,7 @@ from skelapp.training.cli import evaluate_main, export_main, train_main
 from skelapp.training.data import pad_collate
 from skelapp.training.datasets import load_dataset, split_indices
 from skelapp.training.losses import distillation_loss, prefix_weights
-from skelapp.training.train import TrainConfig, load_checkpoint, load_teacher, train
+from skelapp.training.train import TrainConfig, load_checkpoint, load_teacher, make_optimizer, train
 
 SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})
 
@@ -199,6 +199,27 @@ def test_bf16_training_records_its_precision(tiny_ucla, tmp_path) -> None:
     assert meta["precision"] == "bf16" and meta["train_config"]["precision"] == "bf16"
     hist = json.loads((out / "history.json").read_text())
     assert all(0 < h["loss"] < 10 for h in hist) and hist[1]["loss"] < hist[0]["loss"]
+
+
+def test_sgd_optimizer_trains_resumes_and_is_recorded(tiny_ucla, tmp_path) -> None:
+    """--optimizer sgd: Nesterov SGD with the given lr, weight decay and warm-up; recorded, resumable."""
+    out = tmp_path / "sgd"
+    common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(out), "--model", SMALL,
+              "--cache-dir", str(tmp_path / "cache"), "--quiet", "--val-fraction", "0", "--no-lst",
+              "--optimizer", "sgd", "--lr", "0.1", "--weight-decay", "4e-4", "--warmup-epochs", "1"]
+    assert train_main([*common, "--epochs", "2"]) == 0
+    assert train_main([*common, "--epochs", "3", "--resume"]) == 0
+    tc = json.loads((out / "config.json").read_text())["train_config"]
+    assert (tc["optimizer"], tc["lr"], tc["weight_decay"], tc["warmup_epochs"]) == ("sgd", 0.1, 4e-4, 1)
+    opt = torch.load(out / "last.pt", map_location="cpu", weights_only=False)["optimizer"]
+    group = opt["param_groups"][0]
+    assert group["nesterov"] and group["momentum"] == 0.9 and group["weight_decay"] == 4e-4
+    assert all("momentum_buffer" in st for st in opt["state"].values())  # SGD's state, not Adam's
+    hist = json.loads((out / "history.json").read_text())
+    assert [h["epoch"] for h in hist] == [1, 2, 3]
+    assert hist[0]["lr"] == pytest.approx(0.1) and hist[-1]["loss"] < hist[0]["loss"]
+    with pytest.raises(ValueError, match="unknown optimizer 'lamb'"):
+        make_optimizer(TrainConfig(optimizer="lamb"), [torch.nn.Parameter(torch.zeros(1))])
 
 
 def test_stream_choices_are_the_models_streams(capsys) -> None:
