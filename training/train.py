@@ -123,6 +123,19 @@ def score(per_frame: list[np.ndarray], targets: np.ndarray,
     return {"top1": early["1.0"], "early": early}
 
 
+OPTIMIZERS = ("adamw", "sgd")
+
+
+def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    """AdamW (decoupled weight decay) or SGD with Nesterov momentum 0.9 (weight decay added to the
+    gradient), the optimizer of the ST-GCN / CTR-GCN family."""
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
+
+
 class Objective(torch.nn.Module):
     """Training loss of a batch (one module, so DDP sees every parameter once)."""
 
@@ -340,19 +353,6 @@ def load_ensemble(paths: list[str], mirror: bool = False) -> tuple[CausalSTGCN |
     if len(loaded) > 1 or mirror:
         model = EnsembleSTGCN([m for m, _ in loaded], mirror=mirror).eval()
     return model, [m for _, m in loaded]
-
-
-OPTIMIZERS = ("adamw", "sgd")
-
-
-def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
-    """AdamW (decoupled weight decay) or SGD with Nesterov momentum 0.9 (weight decay added to the
-    gradient), the optimizer of the ST-GCN / CTR-GCN family."""
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
 
 
 def load_teacher(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN | EnsembleSTGCN:

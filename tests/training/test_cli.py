@@ -222,17 +222,20 @@ def test_sgd_optimizer_trains_resumes_and_is_recorded(tiny_ucla, tmp_path) -> No
         make_optimizer(TrainConfig(optimizer="lamb"), [torch.nn.Parameter(torch.zeros(1))])
 
 
-def test_stream_choices_are_the_models_streams(capsys) -> None:
-    """The CLI spells the streams out (no torch import for --help); they must be the model's."""
+@pytest.mark.parametrize("option", ["--stream", "--optimizer"])
+def test_spelled_out_choices_are_the_trainers(option, capsys) -> None:
+    """The CLI spells the streams and optimizers out (no torch import for --help); they must be the
+    model's streams and the trainer's optimizers."""
     from skelapp.training.model import STREAMS
+    from skelapp.training.train import OPTIMIZERS
 
     with pytest.raises(SystemExit):
-        train_main(["--dataset", "nw-ucla", "--data", "x", "--out", "y", "--stream", "motion"])
+        train_main(["--dataset", "nw-ucla", "--data", "x", "--out", "y", option, "motion"])
     err = capsys.readouterr().err
     assert "invalid choice" in err and "motion" in err
     # argparse quotes the choices on some Python versions and not on others
     listed = err.split("choose from", 1)[1].split(")", 1)[0]
-    assert [c.strip(" '") for c in listed.split(",")] == list(STREAMS)
+    assert [c.strip(" '") for c in listed.split(",")] == list(STREAMS if option == "--stream" else OPTIMIZERS)
 
 
 def test_msr_action_subset_train_export_evaluate(tiny_msr, tmp_path, capsys) -> None:
