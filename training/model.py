@@ -51,6 +51,7 @@ class ModelConfig:
     dilations: tuple[int, ...] = (1, 1, 2, 2, 4, 4)
     kernel: int = 5
     window: int = 64  # frames averaged by the causal classifier window
+    window_pool: str = "mean"  # over the window: "mean", or "meanmax" (mean and max side by side)
     dropout: float = 0.1
     stream: str = "joint"  # joint | bone | joint_bone (see module docstring)
     # channel groups with their own learned adjacency offset (decoupled GCN); 1 = one shared offset
@@ -149,22 +150,29 @@ class STBlock(nn.Module):
         return F.relu(y + self.res(x)), new_state
 
 
+WINDOW_POOLS = ("mean", "meanmax")
+
+
 class CausalWindowMean(nn.Module):
-    """Mean of the last ``window`` frames of ``(B, C, T)``, dividing by the valid frame count.
+    """Mean of the last ``window`` frames of ``(B, C, T)``, dividing by the valid frame count;
+    with ``with_max`` also their max, concatenated: ``(B, 2C, T)``.
 
     State ``(B, C + 1, window - 1)``: the previous frames plus a validity channel (0 = before
-    the stream started)."""
+    the stream started; such frames count in neither the mean nor the max)."""
 
-    def __init__(self, window: int) -> None:
+    def __init__(self, window: int, with_max: bool = False) -> None:
         super().__init__()
-        self.window = window
+        self.window, self.with_max = window, with_max
 
     def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         ones = torch.ones_like(x[:, :1])
         full = torch.cat([state, torch.cat([x, ones], dim=1)], dim=2)
         avg = F.avg_pool1d(full, self.window, stride=1)
-        mean = avg[:, :-1] / avg[:, -1:]
-        return mean, full[:, :, full.shape[2] - (self.window - 1) :]
+        out = avg[:, :-1] / avg[:, -1:]
+        if self.with_max:
+            values = torch.where(full[:, -1:] > 0, full[:, :-1], torch.full_like(full[:, :-1], -1e4))
+            out = torch.cat([out, F.max_pool1d(values, self.window, stride=1)], dim=1)
+        return out, full[:, :, full.shape[2] - (self.window - 1) :]
 
 
 class CausalSTGCN(nn.Module):
@@ -177,6 +185,8 @@ class CausalSTGCN(nn.Module):
             raise ValueError("channels and dilations must have the same length")
         if cfg.stream not in STREAMS:
             raise ValueError(f"unknown input stream {cfg.stream!r}; use one of {', '.join(STREAMS)}")
+        if cfg.window_pool not in WINDOW_POOLS:
+            raise ValueError(f"unknown window_pool {cfg.window_pool!r}; use one of {', '.join(WINDOW_POOLS)}")
         parts = graph_partitions(CANONICAL)
         if parts.shape[1] != cfg.num_joints:
             raise ValueError(f"the canonical graph has {parts.shape[1]} joints, not {cfg.num_joints}")
@@ -187,8 +197,8 @@ class CausalSTGCN(nn.Module):
             blocks.append(STBlock(cin, c, cfg.kernel, d, parts, cfg.dropout, cfg.graph_groups))
             cin = c
         self.blocks = nn.ModuleList(blocks)
-        self.pool = CausalWindowMean(cfg.window)
-        self.fc = nn.Linear(cin, cfg.num_classes)
+        self.pool = CausalWindowMean(cfg.window, with_max=cfg.window_pool == "meanmax")
+        self.fc = nn.Linear(cin * (2 if cfg.window_pool == "meanmax" else 1), cfg.num_classes)
         self.feature_dim = cin
         parents = torch.from_numpy(CANONICAL.parents.astype(np.int64))
         self.register_buffer("parents", parents, persistent=False)
@@ -327,4 +337,4 @@ def streaming_macs(model: CausalSTGCN | EnsembleSTGCN) -> int:
         macs += cout * cout * cfg.kernel * v  # temporal conv
         if not isinstance(b.res, nn.Identity):
             macs += cin * cout * v
-    return macs + model.feature_dim * cfg.num_classes
+    return macs + model.fc.in_features * cfg.num_classes

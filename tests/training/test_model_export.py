@@ -12,7 +12,14 @@ from skelapp.core.layouts import CANONICAL
 from skelapp.core.normalize import FeatureConfig, mirror_features
 from skelapp.core.recognizer import StreamingRecognizer
 from skelapp.training.export import export_onnx, make_test_model, read_metadata
-from skelapp.training.model import CausalSTGCN, EnsembleSTGCN, GraphConv, ModelConfig, streaming_macs
+from skelapp.training.model import (
+    CausalSTGCN,
+    CausalWindowMean,
+    EnsembleSTGCN,
+    GraphConv,
+    ModelConfig,
+    streaming_macs,
+)
 
 
 def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
@@ -27,7 +34,7 @@ def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
     return m
 
 
-VARIANTS = [{"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}]
+VARIANTS = [{"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}, {"window_pool": "meanmax"}]
 
 
 @pytest.mark.parametrize("kw", VARIANTS)
@@ -163,6 +170,26 @@ def test_graph_groups_give_each_channel_group_its_own_adjacency() -> None:
     # configs saved before the option existed load as one shared offset
     old = {k: v for k, v in shared.config.to_dict().items() if k != "graph_groups"}
     assert ModelConfig.from_dict(old).graph_groups == 1
+
+
+def test_window_mean_and_max_count_only_frames_since_the_stream_started() -> None:
+    """window_pool "meanmax": mean and max over the last ``window`` frames, by hand; frames before
+    the stream started (zero state) count in neither, even when every feature is negative."""
+    pool = CausalWindowMean(4, with_max=True)
+    x = -torch.rand(1, 3, 9) - 1.0  # all negative: a zero-filled history would win the max
+    out, state = pool(x, torch.zeros(1, 4, 3))
+    assert out.shape == (1, 6, 9) and state.shape == (1, 4, 3)
+    for t in range(9):
+        win = x[0, :, max(0, t - 3) : t + 1]
+        assert torch.allclose(out[0, :3, t], win.mean(1)) and torch.allclose(out[0, 3:, t], win.amax(1))
+    # the classifier reads both halves; configs saved before the option load as the mean only
+    m = _random_model(13, window=16, window_pool="meanmax")
+    assert m.fc.in_features == 2 * m.feature_dim
+    assert streaming_macs(m) - streaming_macs(_random_model(13, window=16)) == m.feature_dim * 10
+    old = {k: v for k, v in m.config.to_dict().items() if k != "window_pool"}
+    assert ModelConfig.from_dict(old).window_pool == "mean"
+    with pytest.raises(ValueError, match="unknown window_pool 'median'"):
+        CausalSTGCN(ModelConfig(window_pool="median"))
 
 
 def test_ensemble_averages_probabilities_and_streams(tmp_path) -> None:
