@@ -15,14 +15,10 @@ import json
 
 import numpy as np
 
+from skelapp.core.recognizer import softmax
 from skelapp.training.datasets import load_dataset, protocol_clips, resolve_protocol, split_indices
-from skelapp.training.evaluate import checkpoint_per_frame_logits, model_feature_config, onnx_per_frame_logits
+from skelapp.training.evaluate import model_feature_config, per_frame_logits
 from skelapp.training.train import score
-
-
-def softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def running_mean(p: np.ndarray) -> np.ndarray:
@@ -44,8 +40,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict]]:
         clips = load_dataset(args.dataset, args.data, args.cache_dir, model_feature_config(m), progress=False)
         clips = protocol_clips(clips, resolve_protocol(clips, args.protocol))
         test = split_indices(clips, args.protocol)[1]
-        runner = onnx_per_frame_logits if m.endswith(".onnx") else checkpoint_per_frame_logits
-        logits, _ = runner(m, [clips.features[i] for i in test])
+        logits, _ = per_frame_logits(m, [clips.features[i] for i in test])
         probs[m] = [softmax(lg) for lg in logits]
         targets = clips.targets[test]
     if len(args.models) > 1:

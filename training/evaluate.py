@@ -39,6 +39,12 @@ def checkpoint_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tu
     return predict_clips(model, feats, torch.device("cpu")), meta
 
 
+def per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tuple[list[np.ndarray], dict]:
+    """Per-frame logits of each clip and the model's metadata: ONNX Runtime for ``.onnx``, else torch."""
+    runner = onnx_per_frame_logits if str(path).endswith(".onnx") else checkpoint_per_frame_logits
+    return runner(path, feats)
+
+
 def model_feature_config(path: str | Path) -> FeatureConfig:
     """The feature configuration a model was trained with (ONNX metadata or checkpoint)."""
     if str(path).endswith(".onnx"):
@@ -73,8 +79,7 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     train_idx, test_idx = split_indices(clips, protocol)
     idx = test_idx if split == "test" else validation_split(clips, train_idx)[1]
     feats = [clips.features[i] for i in idx]
-    runner = onnx_per_frame_logits if str(model_path).endswith(".onnx") else checkpoint_per_frame_logits
-    per_frame, meta = runner(model_path, feats)
+    per_frame, meta = per_frame_logits(model_path, feats)
     labels = json.loads(meta["skelapp.labels"])
     if labels != clips.labels:
         raise ModelError(f"{model_path}: the model's {len(labels)} classes are not the {len(clips.labels)} "

@@ -153,7 +153,7 @@ class STBlock(nn.Module):
 WINDOW_POOLS = ("mean", "meanmax")
 
 
-class CausalWindowMean(nn.Module):
+class CausalWindowPool(nn.Module):
     """Mean of the last ``window`` frames of ``(B, C, T)``, dividing by the valid frame count;
     with ``with_max`` also their max, concatenated: ``(B, 2C, T)``.
 
@@ -197,8 +197,8 @@ class CausalSTGCN(nn.Module):
             blocks.append(STBlock(cin, c, cfg.kernel, d, parts, cfg.dropout, cfg.graph_groups))
             cin = c
         self.blocks = nn.ModuleList(blocks)
-        self.pool = CausalWindowMean(cfg.window, with_max=cfg.window_pool == "meanmax")
-        self.fc = nn.Linear(cin * (2 if cfg.window_pool == "meanmax" else 1), cfg.num_classes)
+        self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax")
+        self.fc = nn.Linear(cin * (2 if self.pool.with_max else 1), cfg.num_classes)
         self.feature_dim = cin
         parents = torch.from_numpy(CANONICAL.parents.astype(np.int64))
         self.register_buffer("parents", parents, persistent=False)

@@ -14,7 +14,7 @@ from skelapp.core.recognizer import StreamingRecognizer
 from skelapp.training.export import export_onnx, make_test_model, read_metadata
 from skelapp.training.model import (
     CausalSTGCN,
-    CausalWindowMean,
+    CausalWindowPool,
     EnsembleSTGCN,
     GraphConv,
     ModelConfig,
@@ -175,7 +175,7 @@ def test_graph_groups_give_each_channel_group_its_own_adjacency() -> None:
 def test_window_mean_and_max_count_only_frames_since_the_stream_started() -> None:
     """window_pool "meanmax": mean and max over the last ``window`` frames, by hand; frames before
     the stream started (zero state) count in neither, even when every feature is negative."""
-    pool = CausalWindowMean(4, with_max=True)
+    pool = CausalWindowPool(4, with_max=True)
     x = -torch.rand(1, 3, 9) - 1.0  # all negative: a zero-filled history would win the max
     out, state = pool(x, torch.zeros(1, 4, 3))
     assert out.shape == (1, 6, 9) and state.shape == (1, 4, 3)
