@@ -65,7 +65,9 @@ class NtuSkeletonReader:
             raise SkeletonFormatError(
                 self.path, f"expected {HEADER_FIELDS} fields (body header), got {len(tok)}", i + 1)
         tid = parse_int(self.path, tok[0], i + 1, "tracking id", 0, 2**64)
-        ints = [parse_int(self.path, tok[k], i + 1, f"body header field {k + 1}") for k in _HEADER_INT_FIELDS]
+        # kept in an int64 array (side["header_ints"]): a value that does not fit is a format error
+        ints = [parse_int(self.path, tok[k], i + 1, f"body header field {k + 1}", -(2**63), 2**63)
+                for k in _HEADER_INT_FIELDS]
         lean = parse_rows(self.path, [tok[7:9]], [i + 1], 2, "body header leanX leanY")[0]
         return tid, ints, lean.tolist()
 

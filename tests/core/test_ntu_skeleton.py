@@ -176,6 +176,15 @@ def test_error_bad_tracking_state(tmp_path, good_text):
     assert e.line == 5 and "trackingState" in e.reason
 
 
+def test_error_header_int_too_large(tmp_path, good_text):
+    """A body-header flag that does not fit the int64 it is kept in (found by the fuzz test)."""
+    tok = good_text[2].split()
+    tok[3] = "99999999999999999999999"
+    good_text[2] = " ".join(tok)
+    e = _err(tmp_path, good_text)
+    assert e.line == 3 and "body header field 4" in e.reason and "99999999999999999999999" in e.reason
+
+
 def test_error_empty_and_binary(tmp_path):
     assert "empty" in _err(tmp_path, "").reason
     assert "empty" in _err(tmp_path, " \n\n").reason
