@@ -72,6 +72,9 @@ def train_main(argv: list[str] | None = None) -> int:
                         "on the same dataset, protocol, classes and features")
     p.add_argument("--distill-weight", type=float, default=1.0, help="weight of the distillation loss")
     p.add_argument("--distill-temperature", type=float, default=2.0)
+    p.add_argument("--ema-epochs", type=float, default=0.0, metavar="EPOCHS",
+                   help="keep an exponential moving average of the weights with this time constant "
+                        "(in epochs) and evaluate/export it instead of the last weights (0 = off)")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     if a.select == "val" and a.val_fraction <= 0:
@@ -89,6 +92,7 @@ def train_main(argv: list[str] | None = None) -> int:
         model={**json.loads(a.model), **({"stream": a.stream} if a.stream else {})},
         features=json.loads(a.features), select=a.select, ntu_missing=a.ntu_missing, init=a.init,
         teacher=a.teacher, distill_weight=a.distill_weight, distill_temperature=a.distill_temperature,
+        ema_epochs=a.ema_epochs,
     )
     res = train(cfg, resume=a.resume, progress=not a.quiet)
     if res:

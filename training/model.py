@@ -56,6 +56,7 @@ class ModelConfig:
     stream: str = "joint"  # joint | bone | joint_bone (see module docstring)
     # channel groups with their own learned adjacency offset (decoupled GCN); 1 = one shared offset
     graph_groups: int = 1
+    tcn: str = "single"  # temporal conv of each block: "single", or "multiscale" (see MultiScaleTemporalConv)
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -93,11 +94,60 @@ class CausalTemporalConv(nn.Module):
     def __init__(self, cin: int, cout: int, kernel: int, dilation: int) -> None:
         super().__init__()
         self.context = (kernel - 1) * dilation
+        self.state_channels = cin
         self.conv = nn.Conv2d(cin, cout, (kernel, 1), dilation=(dilation, 1))
 
     def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         full = torch.cat([state, x], dim=2)
         return self.conv(full), full[:, :, full.shape[2] - self.context :]
+
+    def macs_per_joint(self) -> int:
+        """Multiply-accumulates per joint and streamed frame."""
+        return self.conv.in_channels * self.conv.out_channels * self.conv.kernel_size[0]
+
+
+class MultiScaleTemporalConv(nn.Module):
+    """Causal multi-scale temporal convolution (the CTR-GCN / MS-G3D design, made causal).
+
+    Four branches, concatenated to ``cout`` channels: 1x1 conv -> BN -> ReLU -> causal conv with
+    dilation ``d``; the same with dilation ``2d``; 1x1 conv -> BN -> ReLU -> causal max over the
+    last 3 frames; a plain 1x1 conv. The three temporal branches keep their 1x1 outputs of the
+    last ``(kernel - 1) * 2d`` frames as one state tensor (each branch reads its own channels and
+    as many frames as it needs), so a streamed frame costs the 1x1 convs of that frame only."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, dilation: int) -> None:
+        super().__init__()
+        if cout < 4:
+            raise ValueError(f"a multi-scale temporal conv needs at least 4 channels, got {cout}")
+        self.branch = bc = cout // 4
+        self.dilations = (dilation, 2 * dilation)
+        self.contexts = ((kernel - 1) * dilation, (kernel - 1) * 2 * dilation, 2)
+        self.context = max(self.contexts)
+        self.state_channels = 3 * bc
+        self.reduce = nn.Sequential(nn.Conv2d(cin, 3 * bc, 1), nn.BatchNorm2d(3 * bc), nn.ReLU())
+        self.convs = nn.ModuleList(
+            nn.Conv2d(bc, bc, (kernel, 1), dilation=(d, 1)) for d in self.dilations
+        )
+        self.pointwise = nn.Conv2d(cin, cout - 3 * bc, 1)
+        self.kernel = kernel
+
+    def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
+        full = torch.cat([state, self.reduce(x)], dim=2)
+        t, bc = x.shape[2], self.branch
+        outs = []
+        for i, conv in enumerate(self.convs):
+            outs.append(conv(full[:, i * bc : (i + 1) * bc, full.shape[2] - t - self.contexts[i] :]))
+        pooled = full[:, 2 * bc :, full.shape[2] - t - 2 :]
+        outs.append(F.max_pool2d(pooled, (3, 1), stride=1))
+        outs.append(self.pointwise(x))
+        return torch.cat(outs, dim=1), full[:, :, full.shape[2] - self.context :]
+
+    def macs_per_joint(self) -> int:
+        bc, cin = self.branch, self.pointwise.in_channels
+        return cin * 3 * bc + 2 * bc * bc * self.kernel + cin * self.pointwise.out_channels
+
+
+TEMPORAL_CONVS = {"single": CausalTemporalConv, "multiscale": MultiScaleTemporalConv}
 
 
 class GraphConv(nn.Module):
@@ -132,11 +182,11 @@ class STBlock(nn.Module):
     """GCN -> BN -> ReLU -> causal TCN -> BN, plus residual, then ReLU."""
 
     def __init__(self, cin: int, cout: int, kernel: int, dilation: int, partitions: np.ndarray,
-                 dropout: float, graph_groups: int = 1) -> None:
+                 dropout: float, graph_groups: int = 1, tcn: str = "single") -> None:
         super().__init__()
         self.gcn = GraphConv(cin, cout, partitions, graph_groups)
         self.bn1 = nn.BatchNorm2d(cout)
-        self.tcn = CausalTemporalConv(cout, cout, kernel, dilation)
+        self.tcn = TEMPORAL_CONVS[tcn](cout, cout, kernel, dilation)
         self.bn2 = nn.BatchNorm2d(cout)
         self.drop = nn.Dropout(dropout)
         self.res: nn.Module = nn.Identity()
@@ -187,6 +237,8 @@ class CausalSTGCN(nn.Module):
             raise ValueError(f"unknown input stream {cfg.stream!r}; use one of {', '.join(STREAMS)}")
         if cfg.window_pool not in WINDOW_POOLS:
             raise ValueError(f"unknown window_pool {cfg.window_pool!r}; use one of {', '.join(WINDOW_POOLS)}")
+        if cfg.tcn not in TEMPORAL_CONVS:
+            raise ValueError(f"unknown tcn {cfg.tcn!r}; use one of {', '.join(TEMPORAL_CONVS)}")
         parts = graph_partitions(CANONICAL)
         if parts.shape[1] != cfg.num_joints:
             raise ValueError(f"the canonical graph has {parts.shape[1]} joints, not {cfg.num_joints}")
@@ -194,7 +246,7 @@ class CausalSTGCN(nn.Module):
         self.data_bn = nn.BatchNorm1d(cin * cfg.num_joints)
         blocks = []
         for c, d in zip(cfg.channels, cfg.dilations, strict=True):
-            blocks.append(STBlock(cin, c, cfg.kernel, d, parts, cfg.dropout, cfg.graph_groups))
+            blocks.append(STBlock(cin, c, cfg.kernel, d, parts, cfg.dropout, cfg.graph_groups, cfg.tcn))
             cin = c
         self.blocks = nn.ModuleList(blocks)
         self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax")
@@ -206,7 +258,7 @@ class CausalSTGCN(nn.Module):
     def state_shapes(self) -> list[tuple[int, ...]]:
         """Per-state shapes without the batch dimension, in forward order."""
         shapes: list[tuple[int, ...]] = [
-            (b.tcn.conv.in_channels, b.tcn.context, self.config.num_joints) for b in self.blocks
+            (b.tcn.state_channels, b.tcn.context, self.config.num_joints) for b in self.blocks
         ]
         shapes.append((self.feature_dim + 1, self.config.window - 1))
         return shapes
@@ -334,7 +386,7 @@ def streaming_macs(model: CausalSTGCN | EnsembleSTGCN) -> int:
     for b in model.blocks:
         cin, cout = b.gcn.cin, b.gcn.cout
         macs += cin * cout * b.gcn.k * v + b.gcn.k * cin * v * v  # adjacency + 1x1 conv
-        macs += cout * cout * cfg.kernel * v  # temporal conv
+        macs += b.tcn.macs_per_joint() * v  # temporal conv
         if not isinstance(b.res, nn.Identity):
             macs += cin * cout * v
     return macs + model.fc.in_features * cfg.num_classes

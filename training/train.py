@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -77,6 +78,9 @@ class TrainConfig:
     teacher: list[str] = field(default_factory=list)
     distill_weight: float = 1.0
     distill_temperature: float = 2.0
+    # exponential moving average of the weights (and BatchNorm statistics), time constant in epochs;
+    # 0 = off. With it, checkpoints' "model" (what is evaluated and exported) is the average
+    ema_epochs: float = 0.0
 
 
 def pick_device(name: str) -> torch.device:
@@ -229,11 +233,19 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         return 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, steps - warm)))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    ema = weight_average(model, cfg.ema_epochs, len(sampler))
+    scored = ema.module if ema is not None else model  # the weights that are evaluated and saved
     start, history, best = 0, [], -1.0
     ckpt_path = out / "last.pt"
     if resume and ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location=device, weights_only=False)
-        model.load_state_dict(ck["model"])
+        if (ema is None) != (ck.get("ema_n") is None):
+            raise ModelError(f"{ckpt_path} was written {'with' if ema is None else 'without'} a weight "
+                             f"average (--ema-epochs); resume with the run's own settings")
+        model.load_state_dict(ck.get("trained_model", ck["model"]))
+        if ema is not None:
+            ema.module.load_state_dict(ck["model"])
+            ema.n_averaged.copy_(ck["ema_n"])
         opt.load_state_dict(ck["optimizer"])
         sched.load_state_dict(ck["scheduler"])
         if lst is not None and ck.get("lst"):
@@ -274,13 +286,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             torch.nn.utils.clip_grad_norm_(params, 5.0)
             opt.step()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(model)
             tot, n = tot + float(loss.detach()) * len(y), n + len(y)
             bar.set_postfix(loss=f"{tot / n:.3f}")
         rec = {"epoch": epoch + 1, "loss": tot / max(n, 1), "seconds": time.time() - t0,
                "lr": opt.param_groups[0]["lr"]}
         if rank == 0:
             if len(val_idx):
-                logits = predict_clips(model, [clips.features[i] for i in val_idx], device)
+                logits = predict_clips(scored, [clips.features[i] for i in val_idx], device)
                 s = score(logits, clips.targets[val_idx])
                 rec.update(val_top1=s["top1"], val_early40=s["early"]["0.4"])
                 metric = s["top1"] + 0.5 * s["early"]["0.4"]
@@ -289,13 +303,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             history.append(rec)
             if log_epochs:
                 print(json.dumps(rec))
-            state = {"model": model.state_dict(), "optimizer": opt.state_dict(),
+            state = {"model": scored.state_dict(), "optimizer": opt.state_dict(),
                      "scheduler": sched.state_dict(), "lst": lst.state_dict() if lst else None,
                      "epoch": epoch, "history": history, "best": max(best, metric), "meta": meta,
                      "torch_rng": torch.get_rng_state()}
+            if ema is not None:
+                state.update(trained_model=model.state_dict(), ema_n=ema.n_averaged.clone())
             if metric > best:
                 best = metric
-                torch.save({"model": model.state_dict(), "meta": meta, "epoch": epoch}, out / "best.pt")
+                torch.save({"model": scored.state_dict(), "meta": meta, "epoch": epoch}, out / "best.pt")
             tmp = out / "last.pt.tmp"
             torch.save(state, tmp)
             tmp.replace(ckpt_path)
@@ -314,6 +330,17 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
 
         dist.destroy_process_group()
     return result
+
+
+def weight_average(model: CausalSTGCN, epochs: float, steps_per_epoch: int) -> AveragedModel | None:
+    """Exponential moving average of *model*'s weights and buffers, updated after every optimizer
+    step with the decay whose time constant is *epochs* epochs; None when *epochs* is 0."""
+    if epochs < 0:
+        raise ValueError(f"--ema-epochs must be >= 0, got {epochs}")
+    if epochs == 0:
+        return None
+    decay = 1.0 - 1.0 / max(1.0, epochs * steps_per_epoch)
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def init_from(model: CausalSTGCN, path: str | Path) -> int:

@@ -156,18 +156,20 @@ def test_init_from_another_run(tiny_ucla, tmp_path, capsys) -> None:
                     "--init", src_ck])
 
 
-@pytest.mark.parametrize("batching", ["raw", "augmented"])
+@pytest.mark.parametrize(("batching", "extra"),
+                         [("raw", []), ("augmented", []), ("raw", ["--ema-epochs", "1"])])
 def test_a_crash_mid_epoch_resumes_as_if_never_interrupted(tiny_ucla, tmp_path, monkeypatch,
-                                                           batching) -> None:
-    """Augmentation plans, batch order and dropout continue from the last checkpoint: a run that
-    crashed in its second epoch and was resumed ends with the uninterrupted run's weights."""
+                                                           batching, extra) -> None:
+    """Augmentation plans, batch order, dropout and the weight average continue from the last
+    checkpoint: a run that crashed in its second epoch and was resumed ends with the uninterrupted
+    run's weights."""
     import torch
 
     from skelapp.training.data import ClipDataset
 
     common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--model", SMALL, "--quiet", "--no-lst",
               "--cache-dir", str(tmp_path / "cache"), "--val-fraction", "0", "--precision", "fp32",
-              "--threads", "1", "--batch-size", "8", "--epochs", "3", "--batching", batching]
+              "--threads", "1", "--batch-size", "8", "--epochs", "3", "--batching", batching, *extra]
     assert train_main([*common, "--out", str(tmp_path / "straight")]) == 0
     served, calls = ClipDataset.__getitem__, []
 
@@ -183,11 +185,63 @@ def test_a_crash_mid_epoch_resumes_as_if_never_interrupted(tiny_ucla, tmp_path, 
             train_main([*common, "--out", str(tmp_path / "cut")])
     assert json.loads((tmp_path / "cut" / "history.json").read_text())[-1]["epoch"] == 1
     assert train_main([*common, "--out", str(tmp_path / "cut"), "--resume"]) == 0
-    a = torch.load(tmp_path / "straight" / "last.pt", weights_only=False)["model"]
-    b = torch.load(tmp_path / "cut" / "last.pt", weights_only=False)["model"]
-    assert a.keys() == b.keys()
-    for k in a:
-        assert torch.allclose(a[k].float(), b[k].float(), atol=1e-6), k
+    ck_a = torch.load(tmp_path / "straight" / "last.pt", weights_only=False)
+    ck_b = torch.load(tmp_path / "cut" / "last.pt", weights_only=False)
+    for key in ("model", "trained_model") if extra else ("model",):
+        a, b = ck_a[key], ck_b[key]
+        assert a.keys() == b.keys()
+        for k in a:
+            assert torch.allclose(a[k].float(), b[k].float(), atol=1e-6), (key, k)
+    if extra:  # the saved (averaged) weights are not the trained ones
+        assert not torch.equal(ck_a["model"]["fc.weight"], ck_a["trained_model"]["fc.weight"])
+        assert int(ck_a["ema_n"]) == int(ck_b["ema_n"]) > 0
+
+
+def test_weight_average_is_an_exponential_moving_average_of_weights_and_batchnorm_statistics() -> None:
+    from skelapp.training.model import CausalSTGCN, ModelConfig
+    from skelapp.training.train import weight_average
+
+    torch.manual_seed(0)
+    model = CausalSTGCN(ModelConfig(channels=(8,), dilations=(1,), window=4, num_classes=3))
+    assert weight_average(model, 0, 10) is None
+    with pytest.raises(ValueError, match="ema-epochs"):
+        weight_average(model, -1, 10)
+    ema = weight_average(model, 0.5, 8)  # time constant 4 steps: decay 0.75
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    expected_w, expected_bn = None, None
+    for _ in range(5):
+        model.train()
+        loss = model.forward_offline(torch.randn(2, 6, 20, 6))[0].square().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        ema.update_parameters(model)
+        w, bn = model.fc.weight.detach().clone(), model.data_bn.running_mean.clone()
+        expected_w = w if expected_w is None else 0.75 * expected_w + 0.25 * w
+        expected_bn = bn if expected_bn is None else 0.75 * expected_bn + 0.25 * bn
+    assert torch.allclose(ema.module.fc.weight, expected_w, atol=1e-6)
+    assert torch.allclose(ema.module.data_bn.running_mean, expected_bn, atol=1e-6)
+    assert not torch.allclose(ema.module.fc.weight, model.fc.weight)
+
+
+def test_ema_run_evaluates_and_exports_the_averaged_weights(tiny_ucla, tmp_path, capsys) -> None:
+    out = tmp_path / "ema"
+    common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(out), "--model", SMALL,
+              "--cache-dir", str(tmp_path / "cache"), "--quiet", "--val-fraction", "0", "--no-lst",
+              "--epochs", "2"]
+    assert train_main([*common, "--ema-epochs", "1"]) == 0
+    assert json.loads((out / "config.json").read_text())["train_config"]["ema_epochs"] == 1.0
+    result = json.loads((out / "result.json").read_text())["test"]
+    capsys.readouterr()
+    assert evaluate_main(["--model", str(out / "last.pt"), "--dataset", "nw-ucla", "--data", str(tiny_ucla),
+                          "--json", "--cache-dir", str(tmp_path / "cache")]) == 0
+    evaluated = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert evaluated["top1"] == pytest.approx(result["top1"])
+    model, _ = load_checkpoint(out / "last.pt")
+    ck = torch.load(out / "last.pt", weights_only=False)
+    assert torch.equal(model.fc.weight, ck["model"]["fc.weight"])
+    with pytest.raises(ModelError, match="weight average"):  # resuming without the flag is refused
+        train_main([*common[:-1], "3", "--resume"])
 
 
 def test_bf16_training_records_its_precision(tiny_ucla, tmp_path) -> None:

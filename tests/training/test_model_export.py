@@ -18,6 +18,7 @@ from skelapp.training.model import (
     EnsembleSTGCN,
     GraphConv,
     ModelConfig,
+    receptive_field,
     streaming_macs,
 )
 
@@ -34,7 +35,10 @@ def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
     return m
 
 
-VARIANTS = [{"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}, {"window_pool": "meanmax"}]
+VARIANTS = [
+    {"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}, {"window_pool": "meanmax"},
+    {"tcn": "multiscale"},
+]
 
 
 @pytest.mark.parametrize("kw", VARIANTS)
@@ -66,6 +70,30 @@ def test_causal_prefix_independent_of_future() -> None:
     y[:, 20:] = 5.0
     with torch.no_grad():
         assert torch.allclose(m.forward_offline(x)[0][:, :20], m.forward_offline(y)[0][:, :20], atol=1e-5)
+
+
+@pytest.mark.parametrize(("tcn", "frames"), [("single", 1 + 4 * 14), ("multiscale", 1 + 4 * 28)])
+def test_receptive_field_is_exact(tcn, frames) -> None:
+    """A change at frame 0 reaches the last block's map up to frame ``receptive_field - 1``
+    and no further (kernel 5, dilations 1-1-2-2-4-4; the multi-scale conv's widest branch
+    has twice each block's dilation)."""
+    m = _random_model(4, tcn=tcn)
+    assert receptive_field(m) == frames
+    x = torch.randn(1, frames + 10, 20, 6)
+    y = x.clone()
+    y[:, 0] += 3.0
+    with torch.no_grad():
+        diff = (m.forward_offline(x)[1] - m.forward_offline(y)[1]).abs().amax(dim=(0, 1, 3))
+    assert diff[frames - 1] > 0  # exactly 0 where the change cannot reach (next line)
+    assert diff[frames:].max() == 0
+
+
+def test_multiscale_temporal_conv_is_cheaper_per_frame() -> None:
+    single, multi = _random_model(tcn="single"), _random_model(tcn="multiscale")
+    assert streaming_macs(multi) < 0.6 * streaming_macs(single)
+    assert sum(p.numel() for p in multi.parameters()) < 0.6 * sum(p.numel() for p in single.parameters())
+    with pytest.raises(ValueError, match="unknown tcn"):
+        CausalSTGCN(ModelConfig(tcn="wavelet"))
 
 
 @pytest.mark.parametrize("kw", VARIANTS)
