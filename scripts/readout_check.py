@@ -35,10 +35,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict]]:
     ap.add_argument("--cache-dir", default="runs/cache")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = ap.parse_args(argv)
-    probs, targets = {}, None
+    probs, targets, loaded = {}, None, {}
     for m in args.models:
-        clips = load_dataset(args.dataset, args.data, args.cache_dir, model_feature_config(m), progress=False)
-        clips = protocol_clips(clips, resolve_protocol(clips, args.protocol))
+        fcfg = model_feature_config(m)
+        if fcfg not in loaded:  # streams that read the same features share one load of the dataset
+            clips = load_dataset(args.dataset, args.data, args.cache_dir, fcfg, progress=False)
+            loaded[fcfg] = protocol_clips(clips, resolve_protocol(clips, args.protocol))
+        clips = loaded[fcfg]
         test = split_indices(clips, args.protocol)[1]
         logits, _ = per_frame_logits(m, [clips.features[i] for i in test])
         probs[m] = [softmax(lg) for lg in logits]

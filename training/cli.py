@@ -77,6 +77,8 @@ def train_main(argv: list[str] | None = None) -> int:
                         "(in epochs) and evaluate/export it instead of the last weights (0 = off)")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
+    if a.ema_epochs < 0:
+        p.error(f"--ema-epochs must be >= 0 (0 = off), got {a.ema_epochs}")
     if a.select == "val" and a.val_fraction <= 0:
         p.error("--select val needs a validation hold-out: give --val-fraction > 0")
     from .train import TrainConfig, train

@@ -115,36 +115,35 @@ class MultiScaleTemporalConv(nn.Module):
     last ``(kernel - 1) * 2d`` frames as one state tensor (each branch reads its own channels and
     as many frames as it needs), so a streamed frame costs the 1x1 convs of that frame only."""
 
+    POOL = 3  # frames of the causal max
+
     def __init__(self, cin: int, cout: int, kernel: int, dilation: int) -> None:
         super().__init__()
         if cout < 4:
             raise ValueError(f"a multi-scale temporal conv needs at least 4 channels, got {cout}")
         self.branch = bc = cout // 4
-        self.dilations = (dilation, 2 * dilation)
-        self.contexts = ((kernel - 1) * dilation, (kernel - 1) * 2 * dilation, 2)
+        dilations = (dilation, 2 * dilation)
+        # frames of history each temporal branch reads: the two convs', then the max's (3 frames)
+        self.contexts = (*((kernel - 1) * d for d in dilations), self.POOL - 1)
         self.context = max(self.contexts)
         self.state_channels = 3 * bc
         self.reduce = nn.Sequential(nn.Conv2d(cin, 3 * bc, 1), nn.BatchNorm2d(3 * bc), nn.ReLU())
-        self.convs = nn.ModuleList(
-            nn.Conv2d(bc, bc, (kernel, 1), dilation=(d, 1)) for d in self.dilations
-        )
+        self.convs = nn.ModuleList(nn.Conv2d(bc, bc, (kernel, 1), dilation=(d, 1)) for d in dilations)
         self.pointwise = nn.Conv2d(cin, cout - 3 * bc, 1)
-        self.kernel = kernel
 
     def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         full = torch.cat([state, self.reduce(x)], dim=2)
         t, bc = x.shape[2], self.branch
-        outs = []
-        for i, conv in enumerate(self.convs):
-            outs.append(conv(full[:, i * bc : (i + 1) * bc, full.shape[2] - t - self.contexts[i] :]))
-        pooled = full[:, 2 * bc :, full.shape[2] - t - 2 :]
-        outs.append(F.max_pool2d(pooled, (3, 1), stride=1))
+        # branch i: its channels of the carried 1x1 outputs, from as far back as it reads
+        ins = [full[:, i * bc : (i + 1) * bc, full.shape[2] - t - c :] for i, c in enumerate(self.contexts)]
+        outs = [conv(z) for conv, z in zip(self.convs, ins, strict=False)]
+        outs.append(F.max_pool2d(ins[-1], (self.POOL, 1), stride=1))
         outs.append(self.pointwise(x))
         return torch.cat(outs, dim=1), full[:, :, full.shape[2] - self.context :]
 
     def macs_per_joint(self) -> int:
-        bc, cin = self.branch, self.pointwise.in_channels
-        return cin * 3 * bc + 2 * bc * bc * self.kernel + cin * self.pointwise.out_channels
+        bc, cin, kernel = self.branch, self.pointwise.in_channels, self.convs[0].kernel_size[0]
+        return cin * 3 * bc + 2 * bc * bc * kernel + cin * self.pointwise.out_channels
 
 
 TEMPORAL_CONVS = {"single": CausalTemporalConv, "multiscale": MultiScaleTemporalConv}

@@ -170,9 +170,14 @@ class Objective(torch.nn.Module):
 
 
 def build(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN:
-    mc = ModelConfig(num_classes=len(clips.labels), in_channels=clips.feature_config.channels,
-                     **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.model.items()})
-    return CausalSTGCN(mc)
+    """The network of ``cfg.model`` (ModelConfig overrides) for *clips*; an override that is unknown
+    or invalid is a ModelError naming it (the user typed it as ``--model`` JSON)."""
+    try:
+        mc = ModelConfig(num_classes=len(clips.labels), in_channels=clips.feature_config.channels,
+                         **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.model.items()})
+        return CausalSTGCN(mc)
+    except (TypeError, ValueError) as e:
+        raise ModelError(f"model settings {json.dumps(cfg.model)}: {e}") from e
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epochs: bool = True) -> dict:

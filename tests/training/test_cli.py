@@ -316,3 +316,19 @@ def test_msr_action_subset_train_export_evaluate(tiny_msr, tmp_path, capsys) -> 
     assert list(res["per_class"])[:2] == ["high arm wave", "hand catch"] and len(res["per_class"]) == 8
     assert skelapp_main(["evaluate", *ev]) == 2  # the wrong protocol: one clear line, no traceback
     assert "model's 8 classes are not the 20 classes of msr-action3d / xsub" in capsys.readouterr().err
+
+
+def test_bad_model_settings_and_weight_average_are_one_line_errors(tiny_ucla, tmp_path, capsys) -> None:
+    """A --model override that is unknown or invalid, or a negative --ema-epochs: one clear line
+    naming it, no traceback."""
+    common = ["train", "--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(tmp_path / "r"),
+              "--cache-dir", str(tmp_path / "cache"), "--quiet", "--epochs", "1", "--no-lst"]
+    for model, reason in (('{"tcn": "wavelet"}', "unknown tcn 'wavelet'; use one of single, multiscale"),
+                          ('{"kernal": 9}', "unexpected keyword argument 'kernal'")):
+        capsys.readouterr()
+        assert skelapp_main([*common, "--model", model]) == 2
+        err = capsys.readouterr().err
+        assert model in err and reason in err and "Traceback" not in err
+    with pytest.raises(SystemExit):
+        skelapp_main([*common, "--ema-epochs", "-1"])
+    assert "--ema-epochs must be >= 0 (0 = off), got -1.0" in capsys.readouterr().err
