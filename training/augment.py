@@ -19,6 +19,9 @@ class AugmentConfig:
     rate: float = 0.3  # playback rate in 1 +/- this (resampling)
     crop_prob: float = 0.8  # probability of taking a random temporal sub-window
     crop_min: float = 0.5  # shortest sub-window, as a fraction of the clip
+    # sub-windows end where the clip ends (random start only): with a loss on every prefix the
+    # window's end adds no new sub-sequence, and the recorded ending (how a clip finishes) is seen
+    crop_keep_end: bool = False
     min_frames: int = 4
     mirror_prob: float = 0.5  # probability of a left-right mirror (x -> -x, left/right joints swapped)
     joint_offset: float = 0.0  # metres: std of a per-clip constant offset of each joint (skeleton fit)
@@ -79,7 +82,7 @@ def plan_temporal(frames: int, rng: np.random.Generator, cfg: AugmentConfig) -> 
     start, length = 0, frames
     if frames > cfg.min_frames and rng.random() < cfg.crop_prob:
         length = int(rng.integers(max(cfg.min_frames, int(np.ceil(cfg.crop_min * frames))), frames + 1))
-        start = int(rng.integers(0, frames - length + 1))
+        start = frames - length if cfg.crop_keep_end else int(rng.integers(0, frames - length + 1))
     return TemporalPlan(rate, start, length)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from skelapp.training.augment import AugmentConfig, augment, resample_rate
+from skelapp.training.augment import AugmentConfig, apply_temporal, augment, plan_temporal, resample_rate
 from skelapp.training.losses import (
     TEXT_PARTS,
     LanguageSupervision,
@@ -138,3 +138,18 @@ def test_joint_offset_is_constant_in_time() -> None:
     assert np.allclose(delta, delta[:1], atol=1e-6)  # same offset in every frame
     assert 0.005 < np.abs(delta[0]).mean() < 0.05  # per joint, of the requested size
     assert np.allclose(np.diff(moved, axis=0), np.diff(plain, axis=0), atol=1e-6)  # motion unchanged
+
+
+def test_crop_keep_end_draws_windows_that_end_with_the_clip() -> None:
+    """Anchored crops keep the recorded ending; free crops mostly cut it off."""
+    rng = np.random.default_rng(3)
+    anchored = AugmentConfig(rate=0.0, crop_prob=1.0, crop_keep_end=True)
+    free = AugmentConfig(rate=0.0, crop_prob=1.0)
+    plans = [plan_temporal(60, rng, anchored) for _ in range(200)]
+    assert all(p.start + p.length == 60 for p in plans)
+    assert len({p.length for p in plans}) > 10 and min(p.length for p in plans) >= 30
+    free_ends = [p.start + p.length for p in (plan_temporal(60, rng, free) for _ in range(200))]
+    assert sum(e == 60 for e in free_ends) < 50
+    j = np.arange(60, dtype=np.float32)[:, None, None] * np.ones((1, 20, 3), np.float32)
+    out, _ = apply_temporal(j, np.ones((60, 20), np.float32), plans[0])
+    assert np.array_equal(out[:, 0, 0], np.arange(60 - plans[0].length, 60, dtype=np.float32))
