@@ -20,8 +20,9 @@ class AugmentConfig:
     crop_prob: float = 0.8  # probability of taking a random temporal sub-window
     crop_min: float = 0.5  # shortest sub-window, as a fraction of the clip
     # sub-windows end where the clip ends (random start only): with a loss on every prefix the
-    # window's end adds no new sub-sequence, and the recorded ending (how a clip finishes) is seen
-    crop_keep_end: bool = False
+    # window's end adds no new sub-sequence, and the recorded ending (how a clip finishes) is seen.
+    # Chosen on dev (docs/decisions/dev24.md); results before it used free windows (false)
+    crop_keep_end: bool = True
     min_frames: int = 4
     mirror_prob: float = 0.5  # probability of a left-right mirror (x -> -x, left/right joints swapped)
     joint_offset: float = 0.0  # metres: std of a per-clip constant offset of each joint (skeleton fit)

@@ -141,10 +141,10 @@ def test_joint_offset_is_constant_in_time() -> None:
 
 
 def test_crop_keep_end_draws_windows_that_end_with_the_clip() -> None:
-    """Anchored crops keep the recorded ending; free crops mostly cut it off."""
+    """Anchored crops (the default) keep the recorded ending; free crops mostly cut it off."""
     rng = np.random.default_rng(3)
-    anchored = AugmentConfig(rate=0.0, crop_prob=1.0, crop_keep_end=True)
-    free = AugmentConfig(rate=0.0, crop_prob=1.0)
+    anchored = AugmentConfig(rate=0.0, crop_prob=1.0)
+    free = AugmentConfig(rate=0.0, crop_prob=1.0, crop_keep_end=False)
     plans = [plan_temporal(60, rng, anchored) for _ in range(200)]
     assert all(p.start + p.length == 60 for p in plans)
     assert len({p.length for p in plans}) > 10 and min(p.length for p in plans) >= 30
