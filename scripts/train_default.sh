@@ -3,7 +3,7 @@
 # 100 epochs, the default recipe on the whole training split (views 1+2; bf16 mixed precision where
 # the CPU/GPU has native bf16, else fp32), exported as one ensemble ONNX file and evaluated on view 3
 # through ONNX Runtime. Runs train PARALLEL at a time (default 2), one CPU thread each (or on the
-# GPU when there is one): ~55 min for the pair on a 2-core AVX-512 BF16 CPU. STREAMS picks the
+# GPU when there is one): ~58 min for the pair on a 2-core AVX-512 BF16 CPU. STREAMS picks the
 # streams of each seed (joint, bone, joint_bone); each seed in SEEDS adds one run per stream
 # (EPOCHS=50 SEEDS="0 1" is an earlier four-stream default).
 #   usage: [EPOCHS=100] [SEEDS=0] [STREAMS="joint bone"] [PARALLEL=2] [CACHE=runs/cache]
