@@ -17,6 +17,17 @@ def _add_ntu_missing(p: argparse.ArgumentParser) -> None:
                         "samples with missing skeletons, 302 NTU-60 + 233 NTU-120); 'none' skips nothing")
 
 
+def json_object(text: str) -> dict:
+    """argparse ``type`` of the JSON override flags: a JSON object, else argparse's one-line error."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({e}): {text}") from e
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object like '{{\"name\": value}}', got {text}")
+    return value
+
+
 def train_main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="skelapp train", description="Train a causal skeleton recognizer.")
     p.add_argument("--dataset", default="nw-ucla", choices=DATASETS)
@@ -61,9 +72,10 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--stream", choices=("joint", "bone", "joint_bone"), default=None,
                    help="input stream: joint positions+velocities, bones (joint minus parent), or both "
                         "side by side in one network (joint_bone)")
-    p.add_argument("--model", default="{}", help="JSON ModelConfig overrides, e.g. '{\"window\": 48}'")
-    p.add_argument("--augment", default="{}", help="JSON AugmentConfig overrides")
-    p.add_argument("--features", default='{"facing": true}',
+    p.add_argument("--model", type=json_object, default="{}",
+                   help="JSON ModelConfig overrides, e.g. '{\"window\": 48}'")
+    p.add_argument("--augment", type=json_object, default="{}", help="JSON AugmentConfig overrides")
+    p.add_argument("--features", type=json_object, default='{"facing": true}',
                    help="JSON FeatureConfig overrides ('{}' = core defaults, no facing normalisation)")
     p.add_argument("--select", choices=("last", "val"), default="last",
                    help="weights to report and export: last epoch, or best on the validation hold-out")
@@ -90,9 +102,9 @@ def train_main(argv: list[str] | None = None) -> int:
         lst_weight=a.lst_weight, label_smoothing=a.label_smoothing, val_fraction=a.val_fraction,
         device=a.device, cache_dir=a.cache_dir,
         threads=a.threads, precision=a.precision, batching=a.batching,
-        augment=json.loads(a.augment),
-        model={**json.loads(a.model), **({"stream": a.stream} if a.stream else {})},
-        features=json.loads(a.features), select=a.select, ntu_missing=a.ntu_missing, init=a.init,
+        augment=a.augment,
+        model={**a.model, **({"stream": a.stream} if a.stream else {})},
+        features=a.features, select=a.select, ntu_missing=a.ntu_missing, init=a.init,
         teacher=a.teacher, distill_weight=a.distill_weight, distill_temperature=a.distill_temperature,
         ema_epochs=a.ema_epochs,
     )

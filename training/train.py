@@ -6,6 +6,8 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from skelapp.core.errors import SkelappError
 from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 
@@ -169,15 +172,26 @@ class Objective(torch.nn.Module):
         return loss
 
 
-def build(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN:
-    """The network of ``cfg.model`` (ModelConfig overrides) for *clips*; an override that is unknown
-    or invalid is a ModelError naming it (the user typed it as ``--model`` JSON)."""
+class SettingsError(SkelappError, ValueError):
+    """A ``--model`` / ``--augment`` / ``--features`` override that is unknown or invalid."""
+
+
+@contextmanager
+def typed_settings(name: str, overrides: dict) -> Iterator[None]:
+    """Turn the TypeError / ValueError of building from user-typed JSON *overrides* into a
+    SettingsError naming them (one line on the CLI instead of a traceback)."""
     try:
+        yield
+    except (TypeError, ValueError) as e:
+        raise SettingsError(f"{name} settings {json.dumps(overrides)}: {e}") from e
+
+
+def build(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN:
+    """The network of ``cfg.model`` (ModelConfig overrides) for *clips*."""
+    with typed_settings("model", cfg.model):
         mc = ModelConfig(num_classes=len(clips.labels), in_channels=clips.feature_config.channels,
                          **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.model.items()})
         return CausalSTGCN(mc)
-    except (TypeError, ValueError) as e:
-        raise ModelError(f"model settings {json.dumps(cfg.model)}: {e}") from e
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epochs: bool = True) -> dict:
@@ -201,7 +215,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
-    fcfg = FeatureConfig(**cfg.features)
+    with typed_settings("feature", cfg.features):
+        fcfg = FeatureConfig(**cfg.features)
     if world > 1 and rank > 0:
         torch.distributed.barrier()  # rank 0 builds the cache first
     clips = load_dataset(cfg.dataset, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0,
@@ -225,7 +240,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
     params = list(model.parameters()) + (list(lst.parameters()) if lst else [])
     opt = make_optimizer(cfg, params)
-    aug = AugmentConfig(**cfg.augment)
+    with typed_settings("augment", cfg.augment):
+        aug = AugmentConfig(**cfg.augment)
     ds = ClipDataset(clips, train_idx, aug, seed=cfg.seed + 1000 * rank)
     sampler = BucketBatchSampler(ds.lengths(), cfg.batch_size, True, cfg.seed, rank, world,
                                  jitter=BATCHINGS[cfg.batching])

@@ -319,8 +319,8 @@ def test_msr_action_subset_train_export_evaluate(tiny_msr, tmp_path, capsys) -> 
 
 
 def test_bad_model_settings_and_weight_average_are_one_line_errors(tiny_ucla, tmp_path, capsys) -> None:
-    """A --model override that is unknown or invalid, or a negative --ema-epochs: one clear line
-    naming it, no traceback."""
+    """A --model / --augment / --features override that is unknown, invalid or not a JSON object,
+    or a negative --ema-epochs: one clear line naming it, no traceback."""
     common = ["train", "--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(tmp_path / "r"),
               "--cache-dir", str(tmp_path / "cache"), "--quiet", "--epochs", "1", "--no-lst"]
     for model, reason in (('{"tcn": "wavelet"}', "unknown tcn 'wavelet'; use one of single, multiscale"),
@@ -332,3 +332,13 @@ def test_bad_model_settings_and_weight_average_are_one_line_errors(tiny_ucla, tm
     with pytest.raises(SystemExit):
         skelapp_main([*common, "--ema-epochs", "-1"])
     assert "--ema-epochs must be >= 0 (0 = off), got -1.0" in capsys.readouterr().err
+    # the same for the other JSON override flags: unknown keys, text that is not a JSON object
+    for flag, text, reason in (("--augment", '{"crop_keep_ends": true}', "'crop_keep_ends'"),
+                               ("--features", '{"facin": true}', "'facin'")):
+        assert skelapp_main([*common, flag, text]) == 2
+        err = capsys.readouterr().err
+        assert text in err and reason in err and "Traceback" not in err
+    for text, reason in (("{bad", "not valid JSON"), ("[1]", "expected a JSON object")):
+        with pytest.raises(SystemExit):
+            skelapp_main([*common, "--augment", text])
+        assert f"argument --augment: {reason}" in capsys.readouterr().err
