@@ -19,10 +19,11 @@ class AugmentConfig:
     rate: float = 0.3  # playback rate in 1 +/- this (resampling)
     crop_prob: float = 0.8  # probability of taking a random temporal sub-window
     crop_min: float = 0.5  # shortest sub-window, as a fraction of the clip
-    # sub-windows end where the clip ends (random start only): with a loss on every prefix the
-    # window's end adds no new sub-sequence, and the recorded ending (how a clip finishes) is seen.
-    # Chosen on dev (docs/decisions/dev24.md); results before it used free windows (false)
-    crop_keep_end: bool = True
+    # probability that a sub-window ends where the clip ends (random start only; otherwise both ends
+    # are drawn): with a loss on every prefix the window's end adds no new sub-sequence, and the
+    # recorded ending (how a clip finishes) is seen. true = 1, false = 0. Chosen on dev
+    # (docs/decisions/dev24.md); results before it used free windows (false)
+    crop_keep_end: float = 1.0
     min_frames: int = 4
     mirror_prob: float = 0.5  # probability of a left-right mirror (x -> -x, left/right joints swapped)
     joint_offset: float = 0.0  # metres: std of a per-clip constant offset of each joint (skeleton fit)
@@ -83,7 +84,9 @@ def plan_temporal(frames: int, rng: np.random.Generator, cfg: AugmentConfig) -> 
     start, length = 0, frames
     if frames > cfg.min_frames and rng.random() < cfg.crop_prob:
         length = int(rng.integers(max(cfg.min_frames, int(np.ceil(cfg.crop_min * frames))), frames + 1))
-        start = frames - length if cfg.crop_keep_end else int(rng.integers(0, frames - length + 1))
+        # 0 and 1 draw no extra number, so runs made when this was a yes/no switch reproduce
+        keep_end = cfg.crop_keep_end >= 1 or (cfg.crop_keep_end > 0 and rng.random() < cfg.crop_keep_end)
+        start = frames - length if keep_end else int(rng.integers(0, frames - length + 1))
     return TemporalPlan(rate, start, length)
 
 

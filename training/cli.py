@@ -44,7 +44,7 @@ def train_main(argv: list[str] | None = None) -> int:
     # spelled out so that --help does not import torch (training.train.OPTIMIZERS)
     p.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw",
                    help="AdamW, or SGD with Nesterov momentum 0.9 (give it its own --lr and --weight-decay)")
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--lr", type=float, default=4e-3)
     p.add_argument("--weight-decay", type=float, default=0.05)
     p.add_argument("--warmup-epochs", type=int, default=2, help="linear warm-up before the cosine decay")
     p.add_argument("--seed", type=int, default=0)

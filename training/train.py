@@ -55,7 +55,7 @@ class TrainConfig:
     epochs: int = 50
     batch_size: int = 16
     optimizer: str = "adamw"  # adamw | sgd (momentum 0.9, Nesterov; see make_optimizer)
-    lr: float = 2e-3
+    lr: float = 4e-3
     weight_decay: float = 0.05
     warmup_epochs: int = 2
     seed: int = 0

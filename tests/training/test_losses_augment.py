@@ -153,3 +153,27 @@ def test_crop_keep_end_draws_windows_that_end_with_the_clip() -> None:
     j = np.arange(60, dtype=np.float32)[:, None, None] * np.ones((1, 20, 3), np.float32)
     out, _ = apply_temporal(j, np.ones((60, 20), np.float32), plans[0])
     assert np.array_equal(out[:, 0, 0], np.arange(60 - plans[0].length, 60, dtype=np.float32))
+
+
+def test_crop_keep_end_as_a_probability() -> None:
+    """A value between 0 and 1 anchors that share of the windows; 1 and 0 (true/false) draw no extra
+    random number, so they draw the windows they drew when the setting was a yes/no switch."""
+    def ends(cfg: AugmentConfig, seed: int, n: int = 400) -> list[int]:
+        rng = np.random.default_rng(seed)
+        return [p.start + p.length for p in (plan_temporal(60, rng, cfg) for _ in range(n))]
+
+    def share_anchored(keep: float) -> float:
+        cfg = AugmentConfig(rate=0.0, crop_prob=1.0, crop_keep_end=keep)
+        return float(np.mean([e == 60 for e in ends(cfg, 5)]))
+
+    assert share_anchored(1.0) == 1.0
+    assert share_anchored(0.0) < 0.25
+    assert 0.45 < share_anchored(0.5) < 0.75  # half anchored, plus free windows that happen to end at 60
+    for keep in (1.0, 0.0):  # the yes/no switch's draws: crop or not, length (, start)
+        rng, reference = np.random.default_rng(7), np.random.default_rng(7)
+        plan = plan_temporal(60, rng, AugmentConfig(rate=0.0, crop_prob=1.0, crop_keep_end=keep))
+        reference.random()
+        length = int(reference.integers(30, 61))
+        start = 60 - length if keep else int(reference.integers(0, 60 - length + 1))
+        assert (plan.start, plan.length) == (start, length)
+        assert rng.random() == reference.random()
