@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -312,7 +313,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             tot, n = tot + float(loss.detach()) * len(y), n + len(y)
             bar.set_postfix(loss=f"{tot / n:.3f}")
         rec = {"epoch": epoch + 1, "loss": tot / max(n, 1), "seconds": time.time() - t0,
-               "lr": opt.param_groups[0]["lr"]}
+               "lr": opt.param_groups[0]["lr"], "peak_rss_mb": peak_rss_mb()}
         if rank == 0:
             if len(val_idx):
                 logits = predict_clips(scored, [clips.features[i] for i in val_idx], device)
@@ -351,6 +352,16 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
 
         dist.destroy_process_group()
     return result
+
+
+def peak_rss_mb() -> float | None:
+    """The process's peak resident memory so far, in MiB (None where the OS does not report it)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return round(peak / (2**20 if sys.platform == "darwin" else 1024), 1)
 
 
 def weight_average(model: CausalSTGCN, epochs: float, steps_per_epoch: int) -> AveragedModel | None:
