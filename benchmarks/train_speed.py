@@ -5,7 +5,8 @@ epochs (default recipe otherwise, whole training split, ``--threads`` CPU thread
 when there is one) and prints the mean seconds per epoch and the projected time of the shipped
 recipe: ``scripts/train_default.sh`` trains its two streams side by side, one thread each, for
 100 epochs, so the projection is 100 x the one-thread epoch time. It also prints the padding of
-one epoch's batches (padded frames / real frames) for both batchings.
+one epoch's batches (padded frames / real frames) for both batchings, and the process's peak
+resident memory after each config (cumulative: the first config's figure is its own).
 
     python benchmarks/train_speed.py [--data DIR] [--dataset nw-ucla] [--epochs 2] [--threads 1]
                                      [--configs fp32:raw bf16:raw bf16:augmented] [--model JSON] [--json]
@@ -82,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         per_epoch = float(np.mean(seconds))
         result["configs"][name] = {
             "seconds_per_epoch": round(per_epoch, 1), "resolved": res["meta"]["precision"],
-            "default_pair_100_epochs_min": round(100 * per_epoch / 60, 1)}
+            "default_pair_100_epochs_min": round(100 * per_epoch / 60, 1),
+            # the process's peak so far: only the first config's figure is its own
+            "peak_rss_mb": res["history"][-1]["peak_rss_mb"]}
     if a.json:
         print(json.dumps(result))
     else:
@@ -91,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
               f"raw batching {pad['raw']}, augmented batching {pad['augmented']}")
         for name, r in result["configs"].items():
             print(f"  {name:15s} ({r['resolved']}): {r['seconds_per_epoch']:6.1f} s/epoch -> default pair "
-                  f"(100 epochs, two streams side by side): ~{r['default_pair_100_epochs_min']:.0f} min")
+                  f"(100 epochs, two streams side by side): ~{r['default_pair_100_epochs_min']:.0f} min; "
+                  f"process peak memory so far {r['peak_rss_mb']} MiB")
     return 0
 
 

@@ -209,6 +209,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         device = torch.device("cuda", local)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    limit_onednn_cache()
     precision = resolve_precision(cfg.precision, device)
     if cfg.batching not in BATCHINGS:
         raise ValueError(f"unknown batching {cfg.batching!r}; use one of {', '.join(BATCHINGS)}")
@@ -352,6 +353,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
 
         dist.destroy_process_group()
     return result
+
+
+def limit_onednn_cache(capacity: int = 8) -> None:
+    """Cap oneDNN's cache of compiled CPU kernels (default 1024), unless the user set it. Clips of
+    every length make new convolution shapes all through training, and each cached kernel keeps its
+    memory: on NW-UCLA a stream's peak memory after 5 epochs is 4.1 GB with the default and 2.1 GB
+    with 8, with the same speed and bit-identical training (model card, "Memory"). oneDNN reads the
+    variable when it first builds a kernel, so this works only before the process's first one."""
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(capacity))
 
 
 def peak_rss_mb() -> float | None:

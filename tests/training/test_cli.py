@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import replace
 
@@ -345,3 +346,14 @@ def test_bad_model_settings_and_weight_average_are_one_line_errors(tiny_ucla, tm
         with pytest.raises(SystemExit):
             skelapp_main([*common, "--augment", text])
         assert f"argument --augment: {reason}" in capsys.readouterr().err
+
+
+def test_training_caps_onednn_kernel_cache_unless_the_user_set_it(monkeypatch) -> None:
+    from skelapp.training.train import limit_onednn_cache
+
+    monkeypatch.delenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", raising=False)
+    limit_onednn_cache()
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "8"
+    monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "256")
+    limit_onednn_cache()
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "256"

@@ -23,5 +23,6 @@ def test_train_speed_benchmark(tiny_ucla, tmp_path, capsys) -> None:
     assert set(res["configs"]) == {"fp32:raw", "bf16:raw", "bf16:augmented"}
     assert [r["resolved"] for r in res["configs"].values()] == ["fp32", "bf16", "bf16"]
     assert all(r["seconds_per_epoch"] > 0 for r in res["configs"].values())
+    assert all(r["peak_rss_mb"] is None or r["peak_rss_mb"] > 50 for r in res["configs"].values())
     pad = res["padding"]
     assert 1.0 <= pad["augmented"] < pad["raw"]
