@@ -28,6 +28,12 @@ class AugmentConfig:
     mirror_prob: float = 0.5  # probability of a left-right mirror (x -> -x, left/right joints swapped)
     joint_offset: float = 0.0  # metres: std of a per-clip constant offset of each joint (skeleton fit)
 
+    def __post_init__(self) -> None:
+        for name in ("crop_prob", "crop_keep_end", "mirror_prob"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} is a probability (0 to 1, or true/false), got {value!r}")
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from torch.nn import functional as F
 
@@ -177,3 +178,10 @@ def test_crop_keep_end_as_a_probability() -> None:
         start = 60 - length if keep else int(reference.integers(0, 60 - length + 1))
         assert (plan.start, plan.length) == (start, length)
         assert rng.random() == reference.random()
+
+
+@pytest.mark.parametrize("name", ["crop_prob", "crop_keep_end", "mirror_prob"])
+def test_augment_probabilities_outside_0_1_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match=f"{name} is a probability"):
+        AugmentConfig(**{name: 1.5})
+    assert getattr(AugmentConfig(**{name: True}), name) == 1  # JSON true still means 1
