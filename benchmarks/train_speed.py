@@ -49,6 +49,8 @@ def padding(dataset: str, data: str, cache_dir: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from skelapp.training.cli import json_object
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=None)
     p.add_argument("--dataset", default="nw-ucla")
@@ -57,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                    metavar="PRECISION:BATCHING")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stream", default="joint")
-    p.add_argument("--model", default="{}", help="JSON ModelConfig overrides (default: the shipped one)")
+    p.add_argument("--model", type=json_object, default="{}",
+                   help="JSON ModelConfig overrides (default: the shipped one)")
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as out:
             cfg = TrainConfig(dataset=a.dataset, data=str(data), out=out, epochs=a.epochs, threads=a.threads,
                               cache_dir=a.cache_dir, precision=precision, batching=batching or "raw",
-                              model={**json.loads(a.model), "stream": a.stream})
+                              model={**a.model, "stream": a.stream})
             res = train(cfg, progress=False, log_epochs=False)
         seconds = [h["seconds"] for h in res["history"]]
         per_epoch = float(np.mean(seconds))

@@ -358,8 +358,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
 def limit_onednn_cache(capacity: int = 8) -> None:
     """Cap oneDNN's cache of compiled CPU kernels (default 1024), unless the user set it. Clips of
     every length make new convolution shapes all through training, and each cached kernel keeps its
-    memory: on NW-UCLA a stream's peak memory after 5 epochs is 4.1 GB with the default and 2.1 GB
-    with 8, with the same speed and bit-identical training (model card, "Memory"). oneDNN reads the
+    memory: on NW-UCLA's dev protocol a stream's peak memory after 5 epochs is 3.9 GB with the default
+    and 2.3 GB with 8, with the same speed and bit-identical training (model card, "Memory"). oneDNN reads the
     variable when it first builds a kernel, so this works only before the process's first one."""
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(capacity))
 
