@@ -78,7 +78,8 @@ def parse_rows(path: str | Path, rows: list[list[str]], line_numbers: list[int] 
                     int(line_numbers[k // n_fields])) from None
         raise SkeletonFormatError(path, f"unparseable numbers ({what})", int(line_numbers[0])) from None
     data = data.reshape(len(rows), n_fields)
-    bad = ~np.isfinite(data)
+    # readers store float32: a number beyond its range would become inf there
+    bad = ~(np.abs(data) <= np.finfo(np.float32).max)
     if bad.any():
         i, j = np.argwhere(bad)[0]
         msg = f"expected a finite number in field {j + 1} ({what}), got {rows[i][j]!r}"

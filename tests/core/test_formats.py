@@ -124,3 +124,18 @@ def test_recording_with_unsupported_zip_version_is_a_format_error(ntu_synthetic,
     p.write_bytes(bytes(raw))
     with pytest.raises(SkeletonFormatError, match="odd.skel.npz"):
         read_skeleton_file(p)
+
+
+def test_number_beyond_float32_is_a_format_error_naming_the_line(ntu_synthetic, tmp_path):
+    """1e39 is finite as text but inf once stored as float32: refused like 'inf' (found by the fuzz test)."""
+    path = tmp_path / "big.skeleton"
+    write_ntu_skeleton(ntu_synthetic, path)
+    lines = path.read_text().splitlines()
+    k = next(i for i, line in enumerate(lines) if len(line.split()) == 12)  # first joint line
+    fields = lines[k].split()
+    fields[2] = "1e39"
+    lines[k] = " ".join(fields)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SkeletonFormatError, match=r"finite number in field 3.*'1e39'") as e:
+        read_skeleton_file(path)
+    assert e.value.line == k + 1
