@@ -25,7 +25,8 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
     data.mkdir()
     (data / "all_sqe").symlink_to(tiny_ucla / "all_sqe")
     (data / "msr_action3d").symlink_to(tiny_msr / "msr_action3d")
-    env = {**os.environ, "EPOCHS": "1", "PROTOCOLS": "as1", "CACHE": str(tmp_path / "cache"),
+    env = {**os.environ, "EPOCHS": "1", "INIT_EPOCHS": "1", "PROTOCOLS": "as1",
+           "CACHE": str(tmp_path / "cache"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("INIT", None)
     out = tmp_path / "msr"
@@ -41,6 +42,7 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
         cfg = json.loads((out / "as1" / stream / "config.json").read_text())
         assert cfg["train_config"]["init"] == str(out / "nw-ucla50" / stream / "last.pt")
         assert cfg["train_config"]["protocol"] == "as1" and cfg["model_config"]["stream"] == stream
+        assert cfg["train_config"]["epochs"] == 1
     init_mtime = (out / "nw-ucla50" / "joint" / "last.pt").stat().st_mtime_ns
     again = subprocess.run(["bash", str(SCRIPT), str(data), str(out)], env=env, capture_output=True,
                            text=True, timeout=600)
