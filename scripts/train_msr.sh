@@ -2,11 +2,11 @@
 # Reproduce the MSR Action3D numbers of the model card (not shipped): for each protocol, a joint
 # and a bone stream trained side by side (default recipe, 100 epochs as docs/decisions/msrdev4.md
 # chose, seed 0), each initialised from the NW-UCLA stream of the same kind (--init; both are
-# 20-joint Kinect v1 skeletons),
-# exported as one ensemble ONNX file and evaluated on the protocol's test clips through ONNX
-# Runtime (OUT/<protocol>/eval.json). The NW-UCLA init streams are NW-UCLA's default recipe with
-# 50 epochs (INIT_EPOCHS), trained first into INIT unless INIT/joint/last.pt and INIT/bone/last.pt
-# exist (~45-60 min on a 2-core CPU; then ~7-18 min per MSR protocol). EPOCHS: the MSR runs' epochs.
+# 20-joint Kinect v1 skeletons), exported as one ensemble ONNX file and evaluated on the
+# protocol's test clips through ONNX Runtime (OUT/<protocol>/eval.json). The NW-UCLA init streams
+# are NW-UCLA's default recipe with 50 epochs (INIT_EPOCHS), trained first into INIT unless
+# INIT/joint/last.pt and INIT/bone/last.pt exist (~45-60 min on a 2-core CPU; then ~7-18 min per
+# MSR protocol). EPOCHS: the MSR runs' epochs.
 #   usage: [PROTOCOLS="xsub as1 as2 as3"] [INIT=OUT/nw-ucla50] [INIT_EPOCHS=50] [EPOCHS=100]
 #          [CACHE=runs/cache]
 #          bash scripts/train_msr.sh [DATA_DIR] [OUT_DIR]

@@ -1,5 +1,5 @@
 """scripts/train_msr.sh, the command behind the model card's MSR Action3D numbers, end to end
-(1 epoch on tiny synthetic NW-UCLA and MSR Action3D sets, one 8-class action subset)."""
+(1-2 epochs on tiny synthetic NW-UCLA and MSR Action3D sets, one 8-class action subset)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
     data.mkdir()
     (data / "all_sqe").symlink_to(tiny_ucla / "all_sqe")
     (data / "msr_action3d").symlink_to(tiny_msr / "msr_action3d")
-    env = {**os.environ, "EPOCHS": "1", "INIT_EPOCHS": "1", "PROTOCOLS": "as1",
+    env = {**os.environ, "EPOCHS": "2", "INIT_EPOCHS": "1", "PROTOCOLS": "as1",
            "CACHE": str(tmp_path / "cache"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("INIT", None)
@@ -42,7 +42,9 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
         cfg = json.loads((out / "as1" / stream / "config.json").read_text())
         assert cfg["train_config"]["init"] == str(out / "nw-ucla50" / stream / "last.pt")
         assert cfg["train_config"]["protocol"] == "as1" and cfg["model_config"]["stream"] == stream
-        assert cfg["train_config"]["epochs"] == 1
+        assert cfg["train_config"]["epochs"] == 2  # EPOCHS: the MSR runs
+        init_cfg = json.loads((out / "nw-ucla50" / stream / "config.json").read_text())
+        assert init_cfg["train_config"]["epochs"] == 1  # INIT_EPOCHS: the NW-UCLA init pair
     init_mtime = (out / "nw-ucla50" / "joint" / "last.pt").stat().st_mtime_ns
     again = subprocess.run(["bash", str(SCRIPT), str(data), str(out)], env=env, capture_output=True,
                            text=True, timeout=600)
