@@ -20,7 +20,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_msr.sh"
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
     """Trains the NW-UCLA init pair, then per protocol an MSR pair initialised from it, exported and
-    evaluated on that protocol's classes; a second call reuses the init pair."""
+    evaluated on that protocol's classes; a second call with SEEDS="0 1" adds a second pair and
+    retrains nothing that finished."""
     data = tmp_path / "data"
     data.mkdir()
     (data / "all_sqe").symlink_to(tiny_ucla / "all_sqe")
@@ -29,6 +30,7 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
            "CACHE": str(tmp_path / "cache"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("INIT", None)
+    env.pop("SEEDS", None)
     out = tmp_path / "msr"
     done = subprocess.run(["bash", str(SCRIPT), str(data), str(out)], env=env, capture_output=True,
                           text=True, timeout=600)
@@ -45,8 +47,16 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
         assert cfg["train_config"]["epochs"] == 2  # EPOCHS: the MSR runs
         init_cfg = json.loads((out / "nw-ucla50" / stream / "config.json").read_text())
         assert init_cfg["train_config"]["epochs"] == 1  # INIT_EPOCHS: the NW-UCLA init pair
-    init_mtime = (out / "nw-ucla50" / "joint" / "last.pt").stat().st_mtime_ns
-    again = subprocess.run(["bash", str(SCRIPT), str(data), str(out)], env=env, capture_output=True,
-                           text=True, timeout=600)
+    # a second call with a second seed pair reuses the init pair and the finished seed-0 runs,
+    # trains only joint_s1 + bone_s1 and exports the four streams as one ensemble
+    kept = {p: (out / p / "last.pt").stat().st_mtime_ns for p in ("nw-ucla50/joint", "as1/joint", "as1/bone")}
+    again = subprocess.run(["bash", str(SCRIPT), str(data), str(out)], env={**env, "SEEDS": "0 1"},
+                           capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert (out / "nw-ucla50" / "joint" / "last.pt").stat().st_mtime_ns == init_mtime
+    assert {p: (out / p / "last.pt").stat().st_mtime_ns for p in kept} == kept
+    for stream in ("joint", "bone"):
+        cfg = json.loads((out / "as1" / f"{stream}_s1" / "config.json").read_text())
+        assert cfg["train_config"]["seed"] == 1 and cfg["model_config"]["stream"] == stream
+        assert cfg["train_config"]["init"] == str(out / "nw-ucla50" / stream / "last.pt")
+    quad = StreamingRecognizer(out / "as1" / "model.onnx", prefer_gpu=False)
+    assert len(quad.info.state_shapes) == 2 * len(rec.info.state_shapes)  # four streams, not two
