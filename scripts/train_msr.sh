@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Reproduce the MSR Action3D numbers of the model card (not shipped): for each protocol, a joint
-# and a bone stream trained side by side (default recipe, 100 epochs as docs/decisions/msrdev4.md
-# chose, seed 0), each initialised from the NW-UCLA stream of the same kind (--init; both are
-# 20-joint Kinect v1 skeletons), exported as one ensemble ONNX file and evaluated on the
-# protocol's test clips through ONNX Runtime (OUT/<protocol>/eval.json). The NW-UCLA init streams
-# are NW-UCLA's default recipe with 50 epochs (INIT_EPOCHS), trained first into INIT unless
-# INIT/joint/last.pt and INIT/bone/last.pt exist (~45-60 min on a 2-core CPU; then ~7-18 min per
-# MSR protocol). EPOCHS: the MSR runs' epochs. Each seed in SEEDS adds a joint + bone pair to the
-# ensemble (seed 0 writes OUT/<protocol>/<stream>, seed s > 0 <stream>_s<s>; all init from the same
-# NW-UCLA streams); a run whose result.json exists is kept, not retrained.
+# Reproduce the MSR Action3D numbers of the model card (not shipped): for each protocol, one run per
+# seed in SEEDS and stream in STREAMS (default: joint streams, seeds 0 and 1, as
+# docs/decisions/msrdev6-round2.md chose; 100 epochs, msrdev4.md), two at a time, each initialised
+# from the NW-UCLA stream of the same kind (--init; both are 20-joint Kinect v1 skeletons),
+# exported as one ensemble ONNX file and evaluated on the protocol's test clips through ONNX
+# Runtime (OUT/<protocol>/eval.json). Seed 0 writes OUT/<protocol>/<stream>, seed s > 0
+# <stream>_s<s>; a run whose result.json exists is kept, not retrained. The NW-UCLA init streams
+# (seed 0) are NW-UCLA's default recipe with INIT_EPOCHS epochs, trained first into INIT unless
+# INIT/<stream>/last.pt exists for every stream (~30-60 min on a 2-core CPU; then ~7-18 min per
+# MSR protocol). EPOCHS: the MSR runs' epochs. STREAMS="joint bone" SEEDS=0 is the earlier pair.
 #   usage: [PROTOCOLS="xsub as1 as2 as3"] [INIT=OUT/nw-ucla50] [INIT_EPOCHS=50] [EPOCHS=100]
-#          [SEEDS=0] [CACHE=runs/cache]
+#          [SEEDS="0 1"] [STREAMS=joint] [CACHE=runs/cache]
 #          bash scripts/train_msr.sh [DATA_DIR] [OUT_DIR]
 # Protocols: xsub (20 classes, odd subjects train, even test), as1-as3 (the papers' 8-class subsets).
 set -euo pipefail
@@ -21,12 +21,15 @@ PROTOCOLS="${PROTOCOLS:-xsub as1 as2 as3}"
 INIT="${INIT:-$OUT/nw-ucla50}"
 INIT_EPOCHS="${INIT_EPOCHS:-50}"
 EPOCHS="${EPOCHS:-100}"
-SEEDS="${SEEDS:-0}"
+SEEDS="${SEEDS:-0 1}"
+STREAMS="${STREAMS:-joint}"
 CACHE="${CACHE:-runs/cache}"
 if [ -f .venv/bin/activate ]; then . .venv/bin/activate; fi
 mkdir -p "$OUT"
-if [ ! -f "$INIT/joint/last.pt" ] || [ ! -f "$INIT/bone/last.pt" ]; then
-  EPOCHS="$INIT_EPOCHS" CACHE="$CACHE" bash scripts/train_default.sh "$DATA" "$INIT"
+missing=""
+for stream in $STREAMS; do [ -f "$INIT/$stream/last.pt" ] || missing="$missing $stream"; done
+if [ -n "$missing" ]; then
+  EPOCHS="$INIT_EPOCHS" SEEDS=0 STREAMS="${missing# }" CACHE="$CACHE" bash scripts/train_default.sh "$DATA" "$INIT"
 fi
 for protocol in $PROTOCOLS; do
   dir="$OUT/$protocol"
@@ -35,7 +38,7 @@ for protocol in $PROTOCOLS; do
   for seed in $SEEDS; do
     suffix=""
     if [ "$seed" != 0 ]; then suffix="_s$seed"; fi
-    for stream in joint bone; do runs+=("$stream$suffix:$stream:$seed"); done
+    for stream in $STREAMS; do runs+=("$stream$suffix:$stream:$seed"); done
   done
   # two runs at a time, one CPU thread each; a run whose result.json exists is finished and kept
   for ((i = 0; i < ${#runs[@]}; i += 2)); do

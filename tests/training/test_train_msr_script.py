@@ -19,9 +19,10 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_msr.sh"
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
-    """Trains the NW-UCLA init pair, then per protocol an MSR pair initialised from it, exported and
-    evaluated on that protocol's classes; a second call with SEEDS="0 1" adds a second pair and
-    retrains nothing that finished."""
+    """By default trains the NW-UCLA joint init stream, then per protocol two MSR joint streams
+    (seeds 0 and 1) initialised from it, exported as one model and evaluated on that protocol's
+    classes; a second call with STREAMS="joint bone" trains only what is missing (the bone init
+    and the bone runs) and exports the four streams."""
     data = tmp_path / "data"
     data.mkdir()
     (data / "all_sqe").symlink_to(tiny_ucla / "all_sqe")
@@ -29,8 +30,8 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
     env = {**os.environ, "EPOCHS": "2", "INIT_EPOCHS": "1", "PROTOCOLS": "as1",
            "CACHE": str(tmp_path / "cache"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("INIT", None)
-    env.pop("SEEDS", None)
+    for name in ("INIT", "SEEDS", "STREAMS"):
+        env.pop(name, None)
     out = tmp_path / "msr"
     done = subprocess.run(["bash", str(SCRIPT), str(data), str(out)], env=env, capture_output=True,
                           text=True, timeout=600)
@@ -40,23 +41,25 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
     assert f"MSR Action3D as1: {round(report['top1'], 1)} % top-1" in done.stdout
     rec = StreamingRecognizer(out / "as1" / "model.onnx", prefer_gpu=False)
     assert len(rec.labels) == 8
-    for stream in ("joint", "bone"):
-        cfg = json.loads((out / "as1" / stream / "config.json").read_text())
-        assert cfg["train_config"]["init"] == str(out / "nw-ucla50" / stream / "last.pt")
-        assert cfg["train_config"]["protocol"] == "as1" and cfg["model_config"]["stream"] == stream
+    assert not (out / "nw-ucla50" / "bone").exists() and not (out / "as1" / "bone").exists()
+    for run, seed in (("joint", 0), ("joint_s1", 1)):
+        cfg = json.loads((out / "as1" / run / "config.json").read_text())
+        assert cfg["train_config"]["init"] == str(out / "nw-ucla50" / "joint" / "last.pt")
+        assert cfg["train_config"]["protocol"] == "as1" and cfg["model_config"]["stream"] == "joint"
+        assert cfg["train_config"]["seed"] == seed
         assert cfg["train_config"]["epochs"] == 2  # EPOCHS: the MSR runs
-        init_cfg = json.loads((out / "nw-ucla50" / stream / "config.json").read_text())
-        assert init_cfg["train_config"]["epochs"] == 1  # INIT_EPOCHS: the NW-UCLA init pair
-    # a second call with a second seed pair reuses the init pair and the finished seed-0 runs,
-    # trains only joint_s1 + bone_s1 and exports the four streams as one ensemble
-    kept = {p: (out / p / "last.pt").stat().st_mtime_ns for p in ("nw-ucla50/joint", "as1/joint", "as1/bone")}
-    again = subprocess.run(["bash", str(SCRIPT), str(data), str(out)], env={**env, "SEEDS": "0 1"},
-                           capture_output=True, text=True, timeout=600)
+    init_cfg = json.loads((out / "nw-ucla50" / "joint" / "config.json").read_text())
+    assert init_cfg["train_config"]["epochs"] == 1  # INIT_EPOCHS: the NW-UCLA init stream
+
+    finished = ("nw-ucla50/joint", "as1/joint", "as1/joint_s1")
+    kept = {p: (out / p / "last.pt").stat().st_mtime_ns for p in finished}
+    again = subprocess.run(["bash", str(SCRIPT), str(data), str(out)],
+                           env={**env, "STREAMS": "joint bone"}, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-2000:]
     assert {p: (out / p / "last.pt").stat().st_mtime_ns for p in kept} == kept
-    for stream in ("joint", "bone"):
-        cfg = json.loads((out / "as1" / f"{stream}_s1" / "config.json").read_text())
-        assert cfg["train_config"]["seed"] == 1 and cfg["model_config"]["stream"] == stream
-        assert cfg["train_config"]["init"] == str(out / "nw-ucla50" / stream / "last.pt")
+    for run, seed in (("bone", 0), ("bone_s1", 1)):
+        cfg = json.loads((out / "as1" / run / "config.json").read_text())
+        assert cfg["train_config"]["seed"] == seed and cfg["model_config"]["stream"] == "bone"
+        assert cfg["train_config"]["init"] == str(out / "nw-ucla50" / "bone" / "last.pt")
     quad = StreamingRecognizer(out / "as1" / "model.onnx", prefer_gpu=False)
     assert len(quad.info.state_shapes) == 2 * len(rec.info.state_shapes)  # four streams, not two
