@@ -36,8 +36,9 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--protocol", default=None,
                    help="xview / xsub / xset (ntu120) (default: the dataset's standard one); recipe-choice "
                         "protocols that leave the test split untouched: xview-dev (nw-ucla), "
-                        "xsub-dev and xsub-dev2 (msr-action3d); as1 / as2 / as3: one of MSR Action3D's "
-                        "8-class action subsets (cross-subject)")
+                        "xsub-dev, xsub-dev2 and xsub-loso1/3/5/7/9 (msr-action3d; loso<k>: odd "
+                        "subject k held out); as1 / as2 / as3: one of MSR Action3D's 8-class action "
+                        "subsets (cross-subject)")
     _add_ntu_missing(p)
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=16)

@@ -66,8 +66,13 @@ NTU120_XSUB_TRAIN = {
 NTU_VARIANTS = {"ntu60": (60, 17), "ntu120": (120, 32)}
 
 DATASETS = ("nw-ucla", "msr-action3d", "ntu60", "ntu120")
-# two dev folds inside MSR Action3D's odd (training) subjects: (train subjects, test subjects)
-MSR_DEV_FOLDS = {"xsub-dev": ((1, 3, 5), (7, 9)), "xsub-dev2": ((5, 7, 9), (1, 3))}
+# dev folds inside MSR Action3D's odd (training) subjects: (train subjects, test subjects). Two
+# folds of three/two subjects, and five leave-one-subject-out folds (xsub-loso<k> tests subject k
+# and trains on the other four, closer in size to the real split's five training subjects).
+MSR_ODD_SUBJECTS = (1, 3, 5, 7, 9)
+MSR_DEV_FOLDS = {"xsub-dev": ((1, 3, 5), (7, 9)), "xsub-dev2": ((5, 7, 9), (1, 3)),
+                 **{f"xsub-loso{k}": (tuple(s for s in MSR_ODD_SUBJECTS if s != k), (k,))
+                    for k in MSR_ODD_SUBJECTS}}
 # MSR Action3D's three action subsets of 8 classes (Li et al. 2010; 1-based action ids, as in the
 # dataset's tr_te_splits.mat). Each is trained and tested on its own, odd subjects train and even
 # test; the Lie group (89.5) and HBRNN (94.5) papers report the mean over the three.

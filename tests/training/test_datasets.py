@@ -79,6 +79,8 @@ def test_msr_action_subsets(tiny_msr, tmp_path) -> None:
         full_tr, full_te = split_indices(cs, protocol)  # the same clips when indexing the full set
         assert [cs.names[i] for i in full_te] == [sub.names[i] for i in te]
     assert protocol_clips(cs) is cs and protocol_clips(cs, "xsub-dev") is cs
+    tr, te = split_indices(cs, "xsub-loso3")  # leave-one-subject-out inside the odd subjects
+    assert set(cs.subjects[tr]) == {1} and set(cs.subjects[te]) == {3} and len(te) == 20
     assert len({n for p in MSR_ACTION_SETS for n in protocol_clips(cs, p).labels}) == 20
     with pytest.raises(DatasetError, match="protocol 'as4' not defined for msr-action3d"):
         protocol_clips(cs, "as4")
@@ -98,6 +100,12 @@ def test_real_datasets(data_dir, tmp_path) -> None:
     assert set(msr.subjects[dev_tr]) == {1, 3, 5} and set(msr.subjects[dev_te]) == {7, 9}
     dev2_tr, dev2_te = split_indices(msr, "xsub-dev2")  # second fold: every odd subject tested once
     assert set(msr.subjects[dev2_tr]) == {5, 7, 9} and set(msr.subjects[dev2_te]) == {1, 3}
+    held_out = []
+    for k in (1, 3, 5, 7, 9):  # leave-one-subject-out: each odd subject tested once, never an even one
+        loso_tr, loso_te = split_indices(msr, f"xsub-loso{k}")
+        assert set(msr.subjects[loso_te]) == {k} and set(msr.subjects[loso_tr]) == {1, 3, 5, 7, 9} - {k}
+        held_out += list(loso_te)
+    assert sorted(held_out) == sorted(tr)
     # the action subsets are the dataset's own (tr_te_splits.mat), with their known sizes
     scipy_io = pytest.importorskip("scipy.io")
     mat = scipy_io.loadmat(str(data_dir / "msr_action3d" / "tr_te_splits.mat"))
