@@ -22,28 +22,12 @@ if [ -f .venv/bin/activate ]; then . .venv/bin/activate; fi
 mkdir -p "$OUT"
 common=(--dataset nw-ucla --data "$DATA" --epochs "$EPOCHS" --val-fraction 0 --threads 1 --quiet
         --cache-dir "$CACHE")
-runs=()
-for seed in $SEEDS; do
-  suffix=""
-  if [ "$seed" != 0 ]; then suffix="_s$seed"; fi
-  for stream in $STREAMS; do
-    runs+=("$OUT/$stream$suffix:$stream:$seed")
-  done
-done
-# PARALLEL runs at a time (one CPU thread each), in the order above.
-for ((i = 0; i < ${#runs[@]}; i += PARALLEL)); do
-  pids=() names=()
-  for job in "${runs[@]:i:PARALLEL}"; do
-    IFS=: read -r run stream seed <<< "$job"
-    skelapp train "${common[@]}" --seed "$seed" --out "$run" --stream "$stream" > "$run.log" 2>&1 &
-    pids+=("$!") names+=("$run")
-  done
-  for j in "${!pids[@]}"; do
-    wait "${pids[$j]}" || { echo "training ${names[$j]} failed: see ${names[$j]}.log" >&2; exit 1; }
-  done
-done
+. scripts/runs.sh
+train_one() { skelapp train "${common[@]}" --seed "$3" --out "$1" --stream "$2"; }
+plan_runs "$OUT"
+train_runs "$PARALLEL" train_one  # PARALLEL runs at a time (one CPU thread each), in RUNS' order
 checkpoints=()
-for job in "${runs[@]}"; do checkpoints+=("${job%%:*}/last.pt"); done
+for job in "${RUNS[@]}"; do checkpoints+=("${job%%:*}/last.pt"); done
 skelapp export --checkpoint "${checkpoints[@]}" --out "$OUT/model.onnx" --data "$DATA" --cache-dir "$CACHE"
 skelapp evaluate --model "$OUT/model.onnx" --dataset nw-ucla --data "$DATA" --out "$OUT/eval" \
   --cache-dir "$CACHE"

@@ -31,32 +31,21 @@ for stream in $STREAMS; do [ -f "$INIT/$stream/last.pt" ] || missing="$missing $
 if [ -n "$missing" ]; then
   EPOCHS="$INIT_EPOCHS" SEEDS=0 STREAMS="${missing# }" CACHE="$CACHE" bash scripts/train_default.sh "$DATA" "$INIT"
 fi
+. scripts/runs.sh
+train_one() {
+  skelapp train --dataset msr-action3d --data "$DATA" --protocol "$protocol" --stream "$2" --seed "$3" \
+    --init "$INIT/$2/last.pt" --epochs "$EPOCHS" --threads 1 --quiet --cache-dir "$CACHE" --out "$1"
+}
 for protocol in $PROTOCOLS; do
   dir="$OUT/$protocol"
   mkdir -p "$dir"
-  runs=()
-  for seed in $SEEDS; do
-    suffix=""
-    if [ "$seed" != 0 ]; then suffix="_s$seed"; fi
-    for stream in $STREAMS; do runs+=("$stream$suffix:$stream:$seed"); done
-  done
-  # two runs at a time, one CPU thread each; a run whose result.json exists is finished and kept
-  for ((i = 0; i < ${#runs[@]}; i += 2)); do
-    pids=() names=()
-    for job in "${runs[@]:i:2}"; do
-      IFS=: read -r name stream seed <<< "$job"
-      if [ -f "$dir/$name/result.json" ]; then continue; fi
-      skelapp train --dataset msr-action3d --data "$DATA" --protocol "$protocol" --stream "$stream" \
-        --seed "$seed" --init "$INIT/$stream/last.pt" --epochs "$EPOCHS" --threads 1 --quiet \
-        --cache-dir "$CACHE" --out "$dir/$name" > "$dir/$name.log" 2>&1 &
-      pids+=("$!") names+=("$dir/$name")
-    done
-    for j in "${!pids[@]}"; do
-      wait "${pids[$j]}" || { echo "training ${names[$j]} failed: see ${names[$j]}.log" >&2; exit 1; }
-    done
-  done
+  plan_runs "$dir"
+  all_runs=("${RUNS[@]}")
+  RUNS=()  # a run whose result.json exists is finished and kept
+  for job in "${all_runs[@]}"; do [ -f "${job%%:*}/result.json" ] || RUNS+=("$job"); done
+  train_runs 2 train_one  # two at a time, one CPU thread each
   checkpoints=()
-  for job in "${runs[@]}"; do checkpoints+=("$dir/${job%%:*}/last.pt"); done
+  for job in "${all_runs[@]}"; do checkpoints+=("${job%%:*}/last.pt"); done
   skelapp export --checkpoint "${checkpoints[@]}" --out "$dir/model.onnx" --data "$DATA" --cache-dir "$CACHE"
   skelapp evaluate --model "$dir/model.onnx" --dataset msr-action3d --data "$DATA" --protocol "$protocol" \
     --cache-dir "$CACHE" --json > "$dir/eval.json"
