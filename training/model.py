@@ -57,6 +57,8 @@ class ModelConfig:
     # channel groups with their own learned adjacency offset (decoupled GCN); 1 = one shared offset
     graph_groups: int = 1
     tcn: str = "single"  # temporal conv of each block: "single", or "multiscale" (see MultiScaleTemporalConv)
+    # heads of a per-frame, data-dependent adjacency in every block (see GraphConv); 0 = none
+    dynamic_graph: int = 0
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -154,9 +156,15 @@ class GraphConv(nn.Module):
 
     ``sum_k W_k (x A_k)``: the joint mixing runs on the (fewer) input channels first. With
     ``groups`` > 1 the input channels fall into that many groups (``gcd(cin, groups)`` of them),
-    each with its own learned offset (decoupled GCN: more spatial patterns at no extra cost)."""
+    each with its own learned offset (decoupled GCN: more spatial patterns at no extra cost).
 
-    def __init__(self, cin: int, cout: int, partitions: np.ndarray, groups: int = 1) -> None:
+    With ``dynamic`` > 0 one more partition is computed from the data (as 2s-AGCN's and CTR-GCN's
+    sample-dependent topologies), but from each frame alone, so it needs no temporal state and
+    streaming stays exact: ``gcd(cin, dynamic)`` heads, each a softmax over joints of query-key
+    similarities within the frame, mixing its own slice of the input channels."""
+
+    def __init__(self, cin: int, cout: int, partitions: np.ndarray, groups: int = 1,
+                 dynamic: int = 0) -> None:
         super().__init__()
         self.register_buffer("A", torch.from_numpy(partitions))
         self.groups = math.gcd(cin, groups)
@@ -164,7 +172,12 @@ class GraphConv(nn.Module):
         shape = (k, v, v) if self.groups == 1 else (k, self.groups, v, v)
         self.offset = nn.Parameter(torch.zeros(shape))
         self.k = k
-        self.conv = nn.Conv2d(cin * self.k, cout, 1)
+        self.heads = math.gcd(cin, dynamic) if dynamic > 0 else 0
+        if self.heads:
+            self.head_dim = max(4, cin // 4 // self.heads)
+            self.query = nn.Conv2d(cin, self.heads * self.head_dim, 1)
+            self.key = nn.Conv2d(cin, self.heads * self.head_dim, 1)
+        self.conv = nn.Conv2d(cin * (self.k + (1 if self.heads else 0)), cout, 1)
         self.cin, self.cout = cin, cout
 
     def forward(self, x: Tensor) -> Tensor:
@@ -174,16 +187,24 @@ class GraphConv(nn.Module):
         else:
             xg = x.reshape(b, self.groups, c // self.groups, t, v)
             z = torch.einsum("bgctv,kgvw->bkgctw", xg, self.A[:, None] + self.offset)
-        return self.conv(z.reshape(b, self.k * c, t, v))
+        z = z.reshape(b, self.k * c, t, v)
+        if self.heads:
+            h, e = self.heads, self.head_dim
+            q = self.query(x).view(b, h, e, t, v)
+            key = self.key(x).view(b, h, e, t, v)
+            att = torch.softmax(torch.einsum("bhetv,bhetw->bhtvw", q, key) / math.sqrt(e), dim=-1)
+            zd = torch.einsum("bhctw,bhtvw->bhctv", x.reshape(b, h, c // h, t, v), att)
+            z = torch.cat([z, zd.reshape(b, c, t, v)], dim=1)
+        return self.conv(z)
 
 
 class STBlock(nn.Module):
     """GCN -> BN -> ReLU -> causal TCN -> BN, plus residual, then ReLU."""
 
     def __init__(self, cin: int, cout: int, kernel: int, dilation: int, partitions: np.ndarray,
-                 dropout: float, graph_groups: int = 1, tcn: str = "single") -> None:
+                 dropout: float, graph_groups: int = 1, tcn: str = "single", dynamic_graph: int = 0) -> None:
         super().__init__()
-        self.gcn = GraphConv(cin, cout, partitions, graph_groups)
+        self.gcn = GraphConv(cin, cout, partitions, graph_groups, dynamic_graph)
         self.bn1 = nn.BatchNorm2d(cout)
         self.tcn = TEMPORAL_CONVS[tcn](cout, cout, kernel, dilation)
         self.bn2 = nn.BatchNorm2d(cout)
@@ -245,7 +266,8 @@ class CausalSTGCN(nn.Module):
         self.data_bn = nn.BatchNorm1d(cin * cfg.num_joints)
         blocks = []
         for c, d in zip(cfg.channels, cfg.dilations, strict=True):
-            blocks.append(STBlock(cin, c, cfg.kernel, d, parts, cfg.dropout, cfg.graph_groups, cfg.tcn))
+            blocks.append(STBlock(cin, c, cfg.kernel, d, parts, cfg.dropout, cfg.graph_groups, cfg.tcn,
+                                  cfg.dynamic_graph))
             cin = c
         self.blocks = nn.ModuleList(blocks)
         self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax")
@@ -385,6 +407,9 @@ def streaming_macs(model: CausalSTGCN | EnsembleSTGCN) -> int:
     for b in model.blocks:
         cin, cout = b.gcn.cin, b.gcn.cout
         macs += cin * cout * b.gcn.k * v + b.gcn.k * cin * v * v  # adjacency + 1x1 conv
+        if b.gcn.heads:  # query, key, similarities, mixing, the extra partition's share of the 1x1 conv
+            e = b.gcn.heads * b.gcn.head_dim
+            macs += 2 * cin * e * v + e * v * v + cin * v * v + cin * cout * v
         macs += b.tcn.macs_per_joint() * v  # temporal conv
         if not isinstance(b.res, nn.Identity):
             macs += cin * cout * v

@@ -37,7 +37,7 @@ def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
 
 VARIANTS = [
     {"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}, {"window_pool": "meanmax"},
-    {"tcn": "multiscale"},
+    {"tcn": "multiscale"}, {"dynamic_graph": 4},
 ]
 
 
@@ -198,6 +198,28 @@ def test_graph_groups_give_each_channel_group_its_own_adjacency() -> None:
     # configs saved before the option existed load as one shared offset
     old = {k: v for k, v in shared.config.to_dict().items() if k != "graph_groups"}
     assert ModelConfig.from_dict(old).graph_groups == 1
+
+
+def test_dynamic_graph_mixes_joints_by_each_frames_own_pose() -> None:
+    """dynamic_graph=4: gcd(cin, 4) heads per block; each frame's extra partition depends on that
+    frame only (a later frame's change leaves earlier frames' mixing alone), and a zero key
+    projection gives every joint the mean of all joints (a uniform softmax)."""
+    m = _random_model(13, window=16, dynamic_graph=4)
+    assert [b.gcn.heads for b in m.blocks] == [2, 4, 4, 4, 4, 4]
+    gcn = m.blocks[1].gcn.eval()
+    x = torch.randn(2, 32, 5, 20)
+    with torch.no_grad():
+        ref = gcn(x)
+        y = x.clone()
+        y[:, :, 3] += 1.0
+        changed = (gcn(y) - ref).abs().amax(dim=(0, 1, 3))
+        assert torch.all(changed[[0, 1, 2, 4]] < 1e-5) and changed[3] > 1e-2
+        gcn.key.weight.zero_()
+        gcn.key.bias.zero_()
+        z = torch.einsum("bctv,kvw->bkctw", x, gcn.A + gcn.offset).reshape(2, 3 * 32, 5, 20)
+        uniform = x.mean(dim=3, keepdim=True).expand_as(x)
+        assert torch.allclose(gcn(x), gcn.conv(torch.cat([z, uniform], dim=1)), atol=1e-5)
+    assert streaming_macs(m) > streaming_macs(_random_model(13, window=16))
 
 
 def test_window_mean_and_max_count_only_frames_since_the_stream_started() -> None:
