@@ -5,8 +5,9 @@
 # through ONNX Runtime. Runs train PARALLEL at a time (default 2), one CPU thread each (or on the
 # GPU when there is one): ~58 min for the pair on a 2-core AVX-512 BF16 CPU. STREAMS picks the
 # streams of each seed (joint, bone, joint_bone); each seed in SEEDS adds one run per stream
-# (EPOCHS=50 SEEDS="0 1" is an earlier four-stream default).
-#   usage: [EPOCHS=100] [SEEDS=0] [STREAMS="joint bone"] [PARALLEL=2] [CACHE=runs/cache]
+# (EPOCHS=50 SEEDS="0 1" is an earlier four-stream default). TRAIN_ONLY=1 stops after training
+# (no export, no evaluation: OUT's model.onnx and eval/ are left as they are).
+#   usage: [EPOCHS=100] [SEEDS=0] [STREAMS="joint bone"] [PARALLEL=2] [CACHE=runs/cache] [TRAIN_ONLY=0]
 #          bash scripts/train_default.sh [DATA_DIR] [OUT_DIR]
 # Seed 0 writes OUT/<stream>, seed s > 0 writes OUT/<stream>_s<s>; the ensemble lists them in that order.
 set -euo pipefail
@@ -26,6 +27,7 @@ common=(--dataset nw-ucla --data "$DATA" --epochs "$EPOCHS" --val-fraction 0 --t
 train_one() { skelapp train "${common[@]}" --seed "$3" --out "$1" --stream "$2"; }
 plan_runs "$OUT"
 train_runs "$PARALLEL" train_one  # PARALLEL runs at a time (one CPU thread each), in RUNS' order
+if [ "${TRAIN_ONLY:-0}" = 1 ]; then exit 0; fi
 checkpoints=()
 for job in "${RUNS[@]}"; do checkpoints+=("${job%%:*}/last.pt"); done
 skelapp export --checkpoint "${checkpoints[@]}" --out "$OUT/model.onnx" --data "$DATA" --cache-dir "$CACHE"

@@ -22,7 +22,7 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
     """By default trains the NW-UCLA joint init stream, then per protocol two MSR joint streams
     (seeds 0 and 1) initialised from it, exported as one model and evaluated on that protocol's
     classes; a second call with STREAMS="joint bone" trains only what is missing (the bone init
-    and the bone runs) and exports the four streams."""
+    and the bone runs) and exports the four streams. The init streams are never exported."""
     data = tmp_path / "data"
     data.mkdir()
     (data / "all_sqe").symlink_to(tiny_ucla / "all_sqe")
@@ -50,6 +50,7 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
         assert cfg["train_config"]["epochs"] == 2  # EPOCHS: the MSR runs
     init_cfg = json.loads((out / "nw-ucla50" / "joint" / "config.json").read_text())
     assert init_cfg["train_config"]["epochs"] == 1  # INIT_EPOCHS: the NW-UCLA init stream
+    assert not (out / "nw-ucla50" / "model.onnx").exists()  # init streams are trained, not shipped
 
     finished = ("nw-ucla50/joint", "as1/joint", "as1/joint_s1")
     kept = {p: (out / p / "last.pt").stat().st_mtime_ns for p in finished}
@@ -61,5 +62,7 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
         cfg = json.loads((out / "as1" / run / "config.json").read_text())
         assert cfg["train_config"]["seed"] == seed and cfg["model_config"]["stream"] == "bone"
         assert cfg["train_config"]["init"] == str(out / "nw-ucla50" / "bone" / "last.pt")
+    assert (out / "nw-ucla50" / "bone" / "last.pt").exists()
+    assert not (out / "nw-ucla50" / "model.onnx").exists()
     quad = StreamingRecognizer(out / "as1" / "model.onnx", prefer_gpu=False)
     assert len(quad.info.state_shapes) == 2 * len(rec.info.state_shapes)  # four streams, not two
