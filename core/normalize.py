@@ -6,7 +6,8 @@ Per body and per frame (canonical layout, camera space):
 2. scale: divide by an exponential moving average (``scale_ema``) of the torso length
    ``|shoulder_center - hip_center|`` (robust to single-frame glitches, causal);
 3. optional facing: rotate about +y so the (EMA-smoothed) left-minus-right hip vector lies
-   along +x... i.e. the body faces -z (towards the sensor);
+   along +x... i.e. the body faces -z (towards the sensor); with ``facing_shoulders`` the
+   left-minus-right shoulder vector is added to it (two estimates of the body's left-right axis);
 4. features per joint: centred/scaled/rotated position (3) and, if ``velocity``, the joint's
    displacement since the previous frame in the same scaled/rotated frame, *not* centred, so
    whole-body translation (walking) stays visible (3).
@@ -29,6 +30,8 @@ HIP = CANONICAL.index("hip_center")
 SHOULDER_CENTER = CANONICAL.index("shoulder_center")
 HIP_LEFT = CANONICAL.index("hip_left")
 HIP_RIGHT = CANONICAL.index("hip_right")
+SHOULDER_LEFT = CANONICAL.index("shoulder_left")
+SHOULDER_RIGHT = CANONICAL.index("shoulder_right")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class FeatureConfig:
     fps: float = 15.0  # the model's fixed frame rate; sources are resampled to it
     velocity: bool = True
     facing: bool = False
+    facing_shoulders: bool = False  # facing also reads the shoulder line (see the module docstring)
     scale_ema: float = 0.1  # weight of the newest torso length in the running scale
     min_torso: float = 0.05  # metres; below this the torso is treated as unknown
 
@@ -103,6 +107,8 @@ class StreamingFeaturizer:
         rot = np.eye(3)
         if cfg.facing:
             across = j[HIP_LEFT] - j[HIP_RIGHT]
+            if cfg.facing_shoulders:
+                across = across + j[SHOULDER_LEFT] - j[SHOULDER_RIGHT]
             self._across = across if self._across is None else (
                 (1 - cfg.scale_ema) * self._across + cfg.scale_ema * across
             )

@@ -78,11 +78,33 @@ def test_facing_rotation_puts_left_hip_at_minus_x(real_body):
         np.testing.assert_allclose(feats[0, :, :3], unrotated[0, :, :3], atol=1e-5)
 
 
+def test_facing_with_shoulders_averages_the_hip_and_shoulder_lines(real_body):
+    """facing_shoulders: a torso twisted against the hips is faced half-way between the two lines
+    (equal lengths), whereas hips-only facing follows the hips alone."""
+    joints, conf = real_body
+    body = joints[0] - joints[0, HIP]
+    body[:, [0, 2]] = 0.0
+    body[HIP_LEFT], body[HIP_RIGHT] = [-0.15, 0, 0], [0.15, 0, 0]  # hips along x
+    sl, sr = CANONICAL.index("shoulder_left"), CANONICAL.index("shoulder_right")
+    body[sl, [0, 2]], body[sr, [0, 2]] = [0, -0.15], [0, 0.15]  # shoulders twisted 90 degrees
+    hips = compute_features(body[None], conf[:1], FeatureConfig(facing=True))[0]
+    both = compute_features(body[None], conf[:1], FeatureConfig(facing=True, facing_shoulders=True))[0]
+    torso = np.linalg.norm(body[CANONICAL.index("shoulder_center")])
+    np.testing.assert_allclose(hips[:, :3], body / torso, atol=1e-6)  # hips already along -x: unrotated
+    across = (both[HIP_LEFT, :3] - both[HIP_RIGHT, :3]) + (both[sl, :3] - both[sr, :3])
+    np.testing.assert_allclose(across[2], 0, atol=1e-6)
+    assert across[0] < 0
+    hip_line = both[HIP_LEFT, :3] - both[HIP_RIGHT, :3]
+    angle = np.degrees(np.arctan2(hip_line[2], -hip_line[0]))
+    assert abs(abs(angle) - 45) < 1e-4  # hips rotated by half the twist
+
+
 def test_streaming_equals_offline_with_gaps(real_body):
     joints, conf = real_body
     conf = conf.copy()
     conf[20:25] = 0  # body lost for five frames
-    for cfg in (FeatureConfig(), FeatureConfig(facing=True, velocity=False), FeatureConfig(scale_ema=0.5)):
+    for cfg in (FeatureConfig(), FeatureConfig(facing=True, velocity=False), FeatureConfig(scale_ema=0.5),
+                FeatureConfig(facing=True, facing_shoulders=True)):
         offline = compute_features(joints, conf, cfg)
         fz = StreamingFeaturizer(cfg)
         online = np.stack([fz.push(joints[t], conf[t])[0] for t in range(len(joints))])
