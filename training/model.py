@@ -406,10 +406,10 @@ def streaming_macs(model: CausalSTGCN | EnsembleSTGCN) -> int:
     cfg, v, macs = model.config, model.config.num_joints, 0
     for b in model.blocks:
         cin, cout = b.gcn.cin, b.gcn.cout
-        macs += cin * cout * b.gcn.k * v + b.gcn.k * cin * v * v  # adjacency + 1x1 conv
-        if b.gcn.heads:  # query, key, similarities, mixing, the extra partition's share of the 1x1 conv
+        macs += b.gcn.conv.in_channels * cout * v + b.gcn.k * cin * v * v  # 1x1 conv + fixed adjacency
+        if b.gcn.heads:  # query, key, similarities, mixing by the per-frame adjacency
             e = b.gcn.heads * b.gcn.head_dim
-            macs += 2 * cin * e * v + e * v * v + cin * v * v + cin * cout * v
+            macs += 2 * cin * e * v + e * v * v + cin * v * v
         macs += b.tcn.macs_per_joint() * v  # temporal conv
         if not isinstance(b.res, nn.Identity):
             macs += cin * cout * v

@@ -14,6 +14,8 @@ from skelapp.core.normalize import (
     HIP_LEFT,
     HIP_RIGHT,
     SHOULDER_CENTER,
+    SHOULDER_LEFT,
+    SHOULDER_RIGHT,
     FeatureConfig,
     StreamingFeaturizer,
     compute_features,
@@ -85,13 +87,12 @@ def test_facing_with_shoulders_averages_the_hip_and_shoulder_lines(real_body):
     body = joints[0] - joints[0, HIP]
     body[:, [0, 2]] = 0.0
     body[HIP_LEFT], body[HIP_RIGHT] = [-0.15, 0, 0], [0.15, 0, 0]  # hips along x
-    sl, sr = CANONICAL.index("shoulder_left"), CANONICAL.index("shoulder_right")
-    body[sl, [0, 2]], body[sr, [0, 2]] = [0, -0.15], [0, 0.15]  # shoulders twisted 90 degrees
+    body[SHOULDER_LEFT, [0, 2]], body[SHOULDER_RIGHT, [0, 2]] = [0, -0.15], [0, 0.15]  # twisted 90 degrees
     hips = compute_features(body[None], conf[:1], FeatureConfig(facing=True))[0]
     both = compute_features(body[None], conf[:1], FeatureConfig(facing=True, facing_shoulders=True))[0]
-    torso = np.linalg.norm(body[CANONICAL.index("shoulder_center")])
+    torso = np.linalg.norm(body[SHOULDER_CENTER])
     np.testing.assert_allclose(hips[:, :3], body / torso, atol=1e-6)  # hips already along -x: unrotated
-    across = (both[HIP_LEFT, :3] - both[HIP_RIGHT, :3]) + (both[sl, :3] - both[sr, :3])
+    across = (both[HIP_LEFT, :3] - both[HIP_RIGHT, :3]) + (both[SHOULDER_LEFT, :3] - both[SHOULDER_RIGHT, :3])
     np.testing.assert_allclose(across[2], 0, atol=1e-6)
     assert across[0] < 0
     hip_line = both[HIP_LEFT, :3] - both[HIP_RIGHT, :3]
