@@ -104,16 +104,18 @@ def test_distillation_from_an_ensemble_teacher(tiny_ucla, tmp_path) -> None:
               "--quiet", "--no-lst", "--val-fraction", "0"]
     for stream in ("joint", "bone"):
         assert train_main([*common, "--epochs", "2", "--out", str(tmp_path / stream), "--stream", stream,
-                           "--lr", "1e-2"]) == 0
+                           "--lr", "1e-2", "--precision", "fp32"]) == 0
     teacher = [str(tmp_path / s / "last.pt") for s in ("joint", "bone")]
     assert train_main([*common, "--epochs", "1", "--out", str(tmp_path / "student"), "--teacher", *teacher,
                        "--distill-weight", "2", "--distill-temperature", "3"]) == 0
     cfg = json.loads((tmp_path / "student" / "config.json").read_text())["train_config"]
     assert cfg["teacher"] == teacher and cfg["distill_weight"] == 2 and cfg["distill_temperature"] == 3
     # with the label loss drowned (distillation weight 100), the student's per-frame probabilities
-    # on the training clips end nearer the teacher's than those of the same run without a teacher
+    # on the training clips end far nearer the teacher's than those of the same run without a teacher
+    # (6 epochs: after 3 the fp32 and bf16 runs land on either side of a factor 2, after 6 both end
+    # about 200x nearer; the precision is pinned so the figure does not depend on the CPU)
     base = TrainConfig(dataset="nw-ucla", data=str(tiny_ucla), cache_dir=cache, model=json.loads(SMALL),
-                       lst=False, epochs=3, lr=1e-2, threads=1)
+                       lst=False, epochs=6, lr=1e-2, threads=1, precision="fp32")
     train(replace(base, out=str(tmp_path / "plain")), progress=False, log_epochs=False)
     train(replace(base, out=str(tmp_path / "kd"), teacher=teacher, distill_weight=100.0),
           progress=False, log_epochs=False)
@@ -125,7 +127,7 @@ def test_distillation_from_an_ensemble_teacher(tiny_ucla, tmp_path) -> None:
         student = {name: load_checkpoint(tmp_path / name / "last.pt")[0] for name in ("plain", "kd")}
         gap = {name: float(distillation_loss(m.forward_offline(x)[0], soft, prefix_weights(mask)))
                for name, m in student.items()}
-    assert gap["kd"] < 0.5 * gap["plain"], gap
+    assert gap["kd"] < 0.05 * gap["plain"], gap
     # a teacher trained on another protocol (it may have seen this run's test clips) is refused
     assert train_main([*common, "--epochs", "1", "--out", str(tmp_path / "dev"),
                        "--protocol", "xview-dev"]) == 0
