@@ -59,6 +59,9 @@ class ModelConfig:
     tcn: str = "single"  # temporal conv of each block: "single", or "multiscale" (see MultiScaleTemporalConv)
     # heads of a per-frame, data-dependent adjacency in every block (see GraphConv); 0 = none
     dynamic_graph: int = 0
+    # DropGraph-style regularisation (training only): expected fraction of joints whose block output
+    # is zeroed, dropped as a random joint together with its graph neighbours; 0 = off
+    drop_joints: float = 0.0
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -198,17 +201,45 @@ class GraphConv(nn.Module):
         return self.conv(z)
 
 
+class JointDrop(nn.Module):
+    """Zero the features of random joints and their graph neighbours, per sample, over all channels
+    and frames (the spatial DropGraph of DC-GCN), rescaling the kept joints so the expected value
+    is unchanged. Seeds are drawn with probability ``p / (mean neighbourhood size)``, so about a
+    fraction ``p`` of the joints is dropped. Identity in eval mode, so streaming is unaffected."""
+
+    def __init__(self, p: float, partitions: np.ndarray) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"drop_joints is a fraction in [0, 1), got {p!r}")
+        neighbours = torch.from_numpy((partitions.sum(0) > 0).astype(np.float32))
+        neighbours = ((neighbours + neighbours.T) > 0).float()  # self and both bone directions
+        self.register_buffer("neighbours", neighbours, persistent=False)
+        self.p = p
+        self.seed_prob = p / float(neighbours.sum(1).mean())
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        b, v = x.shape[0], x.shape[3]
+        seeds = torch.bernoulli(torch.full((b, v), self.seed_prob, device=x.device))
+        keep = (seeds @ self.neighbours == 0).to(x.dtype)  # (B, V)
+        scale = v / keep.sum(1, keepdim=True).clamp(min=1.0)
+        return x * (keep * scale).view(b, 1, 1, v)
+
+
 class STBlock(nn.Module):
     """GCN -> BN -> ReLU -> causal TCN -> BN, plus residual, then ReLU."""
 
     def __init__(self, cin: int, cout: int, kernel: int, dilation: int, partitions: np.ndarray,
-                 dropout: float, graph_groups: int = 1, tcn: str = "single", dynamic_graph: int = 0) -> None:
+                 dropout: float, graph_groups: int = 1, tcn: str = "single", dynamic_graph: int = 0,
+                 drop_joints: float = 0.0) -> None:
         super().__init__()
         self.gcn = GraphConv(cin, cout, partitions, graph_groups, dynamic_graph)
         self.bn1 = nn.BatchNorm2d(cout)
         self.tcn = TEMPORAL_CONVS[tcn](cout, cout, kernel, dilation)
         self.bn2 = nn.BatchNorm2d(cout)
         self.drop = nn.Dropout(dropout)
+        self.drop_joints = JointDrop(drop_joints, partitions)
         self.res: nn.Module = nn.Identity()
         if cin != cout:
             self.res = nn.Sequential(nn.Conv2d(cin, cout, 1), nn.BatchNorm2d(cout))
@@ -216,7 +247,7 @@ class STBlock(nn.Module):
     def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         y = F.relu(self.bn1(self.gcn(x)))
         y, new_state = self.tcn(y, state)
-        y = self.drop(self.bn2(y))
+        y = self.drop_joints(self.drop(self.bn2(y)))
         return F.relu(y + self.res(x)), new_state
 
 
@@ -267,7 +298,7 @@ class CausalSTGCN(nn.Module):
         blocks = []
         for c, d in zip(cfg.channels, cfg.dilations, strict=True):
             blocks.append(STBlock(cin, c, cfg.kernel, d, parts, cfg.dropout, cfg.graph_groups, cfg.tcn,
-                                  cfg.dynamic_graph))
+                                  cfg.dynamic_graph, cfg.drop_joints))
             cin = c
         self.blocks = nn.ModuleList(blocks)
         self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax")

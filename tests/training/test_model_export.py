@@ -17,7 +17,9 @@ from skelapp.training.model import (
     CausalWindowPool,
     EnsembleSTGCN,
     GraphConv,
+    JointDrop,
     ModelConfig,
+    graph_partitions,
     receptive_field,
     streaming_macs,
 )
@@ -37,7 +39,7 @@ def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
 
 VARIANTS = [
     {"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}, {"window_pool": "meanmax"},
-    {"tcn": "multiscale"}, {"dynamic_graph": 4},
+    {"tcn": "multiscale"}, {"dynamic_graph": 4}, {"drop_joints": 0.2},
 ]
 
 
@@ -220,6 +222,27 @@ def test_dynamic_graph_mixes_joints_by_each_frames_own_pose() -> None:
         uniform = x.mean(dim=3, keepdim=True).expand_as(x)
         assert torch.allclose(gcn(x), gcn.conv(torch.cat([z, uniform], dim=1)), atol=1e-5)
     assert streaming_macs(m) > streaming_macs(_random_model(13, window=16))
+
+
+def test_joint_drop_zeroes_whole_joint_neighbourhoods_in_training_only() -> None:
+    parts = graph_partitions(CANONICAL)
+    drop = JointDrop(0.2, parts)
+    x = torch.rand(2000, 3, 4, CANONICAL.num_joints) + 0.5  # (B, C, T, V), no zeros of its own
+    torch.manual_seed(0)
+    y = drop.train()(x)
+    dropped = (y == 0).all(dim=2).all(dim=1)  # (B, V): a joint is dropped over all channels/frames
+    assert ((y == 0) == dropped[:, None, None, :]).all()  # ...or not at all
+    assert 0.12 < dropped.float().mean() < 0.25  # about the asked fraction
+    kept = ~dropped
+    scale = CANONICAL.num_joints / kept.sum(1).float()
+    assert torch.allclose(y, x * (kept * scale[:, None]).float()[:, None, None, :])  # rescaled
+    # neighbourhoods, not single joints: every dropped joint has a dropped neighbour (it was a seed,
+    # whose neighbours went with it, or a seed's neighbour)
+    bones = torch.from_numpy(((parts.sum(0) + parts.sum(0).T) > 0) & ~np.eye(len(parts[0]), dtype=bool))
+    assert ((dropped.float() @ bones.float()) > 0)[dropped].all()
+    assert torch.equal(drop.eval()(x), x)
+    with pytest.raises(ValueError, match="drop_joints"):
+        JointDrop(1.0, parts)
 
 
 def test_window_mean_and_max_count_only_frames_since_the_stream_started() -> None:
