@@ -33,6 +33,17 @@ def synthetic_pose(rng: np.random.Generator, label: int, frames: int) -> np.ndar
     return (seq + rng.normal(0, 0.005, seq.shape)).astype(np.float32)
 
 
+@pytest.fixture(autouse=True)
+def cpu_without_bf16(monkeypatch) -> None:
+    """``--precision auto`` resolves to fp32 in every training test, whatever the CPU: on AVX-512
+    BF16 / AMX CPUs it would pick bf16, and the tiny runs' thresholds would then depend on the
+    machine (tests of the resolution itself patch these probes again)."""
+    import torch
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+
+
 @pytest.fixture(scope="session")
 def tiny_ucla(tmp_path_factory) -> Path:
     """NW-UCLA-format JSON files: 10 classes x 2 subjects x 2 episodes x 3 views."""
