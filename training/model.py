@@ -207,12 +207,11 @@ class JointDrop(nn.Module):
     is unchanged. Seeds are drawn with probability ``p / (mean neighbourhood size)``, so about a
     fraction ``p`` of the joints is dropped. Identity in eval mode, so streaming is unaffected."""
 
-    def __init__(self, p: float, partitions: np.ndarray) -> None:
+    def __init__(self, p: float, layout: JointLayout = CANONICAL) -> None:
         super().__init__()
         if not 0.0 <= p < 1.0:
             raise ValueError(f"drop_joints is a fraction in [0, 1), got {p!r}")
-        neighbours = torch.from_numpy((partitions.sum(0) > 0).astype(np.float32))
-        neighbours = ((neighbours + neighbours.T) > 0).float()  # self and both bone directions
+        neighbours = torch.from_numpy(layout.adjacency() + np.eye(layout.num_joints, dtype=np.float32))
         self.register_buffer("neighbours", neighbours, persistent=False)
         self.p = p
         self.seed_prob = p / float(neighbours.sum(1).mean())
@@ -239,7 +238,7 @@ class STBlock(nn.Module):
         self.tcn = TEMPORAL_CONVS[tcn](cout, cout, kernel, dilation)
         self.bn2 = nn.BatchNorm2d(cout)
         self.drop = nn.Dropout(dropout)
-        self.drop_joints = JointDrop(drop_joints, partitions)
+        self.drop_joints = JointDrop(drop_joints)
         self.res: nn.Module = nn.Identity()
         if cin != cout:
             self.res = nn.Sequential(nn.Conv2d(cin, cout, 1), nn.BatchNorm2d(cout))

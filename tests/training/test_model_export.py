@@ -19,7 +19,6 @@ from skelapp.training.model import (
     GraphConv,
     JointDrop,
     ModelConfig,
-    graph_partitions,
     receptive_field,
     streaming_macs,
 )
@@ -225,8 +224,7 @@ def test_dynamic_graph_mixes_joints_by_each_frames_own_pose() -> None:
 
 
 def test_joint_drop_zeroes_whole_joint_neighbourhoods_in_training_only() -> None:
-    parts = graph_partitions(CANONICAL)
-    drop = JointDrop(0.2, parts)
+    drop = JointDrop(0.2)
     x = torch.rand(2000, 3, 4, CANONICAL.num_joints) + 0.5  # (B, C, T, V), no zeros of its own
     torch.manual_seed(0)
     y = drop.train()(x)
@@ -238,11 +236,11 @@ def test_joint_drop_zeroes_whole_joint_neighbourhoods_in_training_only() -> None
     assert torch.allclose(y, x * (kept * scale[:, None]).float()[:, None, None, :])  # rescaled
     # neighbourhoods, not single joints: every dropped joint has a dropped neighbour (it was a seed,
     # whose neighbours went with it, or a seed's neighbour)
-    bones = torch.from_numpy(((parts.sum(0) + parts.sum(0).T) > 0) & ~np.eye(len(parts[0]), dtype=bool))
-    assert ((dropped.float() @ bones.float()) > 0)[dropped].all()
+    bones = torch.from_numpy(CANONICAL.adjacency())
+    assert ((dropped.float() @ bones) > 0)[dropped].all()
     assert torch.equal(drop.eval()(x), x)
     with pytest.raises(ValueError, match="drop_joints"):
-        JointDrop(1.0, parts)
+        JointDrop(1.0)
 
 
 def test_window_mean_and_max_count_only_frames_since_the_stream_started() -> None:
