@@ -50,6 +50,9 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup-epochs", type=int, default=2, help="linear warm-up before the cosine decay")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--loss", choices=("early", "full"), default="early")
+    p.add_argument("--prefix-power", type=float, default=1.0,
+                   help="early loss: frame t of a clip of length L weighs ((t + 1) / L) ** this "
+                        "(0: every prefix alike; larger: later prefixes count more)")
     p.add_argument("--no-lst", action="store_true", help="disable language supervision")
     p.add_argument("--lst-weight", type=float, default=0.5)
     p.add_argument("--label-smoothing", type=float, default=0.0,
@@ -92,6 +95,8 @@ def train_main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.ema_epochs < 0:
         p.error(f"--ema-epochs must be >= 0 (0 = off), got {a.ema_epochs}")
+    if a.prefix_power < 0:
+        p.error(f"--prefix-power must be >= 0 (1 = the default linear weights), got {a.prefix_power}")
     if a.select == "val" and a.val_fraction <= 0:
         p.error("--select val needs a validation hold-out: give --val-fraction > 0")
     from .train import TrainConfig, train
@@ -99,9 +104,9 @@ def train_main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(
         dataset=a.dataset, data=a.data, out=a.out, protocol=a.protocol, epochs=a.epochs,
         batch_size=a.batch_size, optimizer=a.optimizer, lr=a.lr, weight_decay=a.weight_decay,
-        warmup_epochs=a.warmup_epochs, seed=a.seed, loss=a.loss, lst=not a.no_lst,
-        lst_weight=a.lst_weight, label_smoothing=a.label_smoothing, val_fraction=a.val_fraction,
-        device=a.device, cache_dir=a.cache_dir,
+        warmup_epochs=a.warmup_epochs, seed=a.seed, loss=a.loss, prefix_power=a.prefix_power,
+        lst=not a.no_lst, lst_weight=a.lst_weight, label_smoothing=a.label_smoothing,
+        val_fraction=a.val_fraction, device=a.device, cache_dir=a.cache_dir,
         threads=a.threads, precision=a.precision, batching=a.batching,
         augment=a.augment,
         model={**a.model, **({"stream": a.stream} if a.stream else {})},

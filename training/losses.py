@@ -14,20 +14,23 @@ TEXT_PARTS = ("action", *BODY_PARTS)  # order of the text embeddings per class
 
 
 def early_prediction_loss(logits: Tensor, mask: Tensor, target: Tensor,
-                          label_smoothing: float = 0.0) -> Tensor:
-    """Per-frame cross-entropy; frame t of a clip of length L weighs ``(t + 1) / L``, normalised
-    to sum to one per clip (later, better-informed prefixes count more), then batch mean."""
+                          label_smoothing: float = 0.0, power: float = 1.0) -> Tensor:
+    """Per-frame cross-entropy; frame t of a clip of length L weighs ``((t + 1) / L) ** power``,
+    normalised to sum to one per clip (later, better-informed prefixes count more), then batch mean."""
     b, t, k = logits.shape
     ce = F.cross_entropy(logits.reshape(b * t, k), target.repeat_interleave(t), reduction="none",
                          label_smoothing=label_smoothing).view(b, t)
-    return (ce * prefix_weights(mask)).sum(1).mean()
+    return (ce * prefix_weights(mask, power)).sum(1).mean()
 
 
-def prefix_weights(mask: Tensor) -> Tensor:
-    """``(B, T)`` frame weights of the early-prediction loss: ``(t + 1) / L`` on the valid frames,
-    normalised to sum to one per clip."""
+def prefix_weights(mask: Tensor, power: float = 1.0) -> Tensor:
+    """``(B, T)`` frame weights of the early-prediction loss: ``((t + 1) / L) ** power`` on the
+    valid frames, normalised to sum to one per clip (power 0: every prefix alike; larger powers
+    favour the later prefixes)."""
+    if power < 0:
+        raise ValueError(f"prefix weight power must be >= 0, got {power!r}")
     lengths = mask.sum(1, keepdim=True).clamp(min=1)
-    w = (torch.arange(1, mask.shape[1] + 1, device=mask.device)[None] / lengths) * mask
+    w = (torch.arange(1, mask.shape[1] + 1, device=mask.device)[None] / lengths) ** power * mask
     return w / w.sum(1, keepdim=True).clamp(min=1e-12)
 
 

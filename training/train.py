@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -61,6 +62,7 @@ class TrainConfig:
     warmup_epochs: int = 2
     seed: int = 0
     loss: str = "early"  # early | full
+    prefix_power: float = 1.0  # early loss: frame weight ((t + 1) / L) ** prefix_power (see prefix_weights)
     lst: bool = True
     lst_weight: float = 0.5
     label_smoothing: float = 0.0  # of the classification loss (not of LST)
@@ -149,13 +151,17 @@ class Objective(torch.nn.Module):
 
     def __init__(self, model: CausalSTGCN, lst: LanguageSupervision | None, loss: str,
                  lst_weight: float, label_smoothing: float = 0.0, distill_weight: float = 1.0,
-                 distill_temperature: float = 2.0) -> None:
+                 distill_temperature: float = 2.0, prefix_power: float = 1.0) -> None:
         super().__init__()
         if loss not in ("early", "full"):
             raise ValueError(f"unknown loss {loss!r}; use early or full")
         self.model, self.lst, self.lst_weight = model, lst, lst_weight
-        self.loss_fn = early_prediction_loss if loss == "early" else full_clip_loss
-        self.frame_weights = prefix_weights if loss == "early" else last_frame_weights
+        if loss == "early":
+            prefix_weights(torch.ones(1, 1), prefix_power)  # a negative power fails here, not mid-epoch
+            self.loss_fn = functools.partial(early_prediction_loss, power=prefix_power)
+            self.frame_weights = functools.partial(prefix_weights, power=prefix_power)
+        else:
+            self.loss_fn, self.frame_weights = full_clip_loss, last_frame_weights
         self.label_smoothing = label_smoothing
         self.distill_weight, self.distill_temperature = distill_weight, distill_temperature
 
@@ -279,7 +285,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         if rank == 0:
             print(f"resumed from {ckpt_path} at epoch {start}")
     objective = Objective(model, lst, cfg.loss, cfg.lst_weight, cfg.label_smoothing, cfg.distill_weight,
-                          cfg.distill_temperature)
+                          cfg.distill_temperature, cfg.prefix_power)
     net: torch.nn.Module = objective
     if world > 1:
         ids = [local] if device.type == "cuda" else None

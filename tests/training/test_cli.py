@@ -326,7 +326,7 @@ def test_msr_action_subset_train_export_evaluate(tiny_msr, tmp_path, capsys) -> 
 
 def test_bad_model_settings_and_weight_average_are_one_line_errors(tiny_ucla, tmp_path, capsys) -> None:
     """A --model / --augment / --features override that is unknown, invalid or not a JSON object,
-    or a negative --ema-epochs: one clear line naming it, no traceback."""
+    or a negative --ema-epochs / --prefix-power: one clear line naming it, no traceback."""
     common = ["train", "--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(tmp_path / "r"),
               "--cache-dir", str(tmp_path / "cache"), "--quiet", "--epochs", "1", "--no-lst"]
     for model, reason in (('{"tcn": "wavelet"}', "unknown tcn 'wavelet'; use one of single, multiscale"),
@@ -338,6 +338,9 @@ def test_bad_model_settings_and_weight_average_are_one_line_errors(tiny_ucla, tm
     with pytest.raises(SystemExit):
         skelapp_main([*common, "--ema-epochs", "-1"])
     assert "--ema-epochs must be >= 0 (0 = off), got -1.0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        skelapp_main([*common, "--prefix-power", "-2"])
+    assert "--prefix-power must be >= 0 (1 = the default linear weights), got -2.0" in capsys.readouterr().err
     # the same for the other JSON override flags: unknown keys, text that is not a JSON object
     for flag, text, reason in (("--augment", '{"crop_keep_ends": true}', "'crop_keep_ends'"),
                                ("--features", '{"facin": true}', "'facin'")):

@@ -42,6 +42,24 @@ def test_early_and_full_loss() -> None:
     assert torch.allclose(full_clip_loss(logits[1:], mask[1:], y[1:], eps), ce1s[-1], atol=1e-6)
 
 
+def test_prefix_power_shifts_weight_to_later_prefixes() -> None:
+    """Power 2 weighs frame t by (t + 1)^2 (normalised per clip, padding zero), power 0 weighs every
+    prefix alike; the loss follows the weights; a negative power is refused."""
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)
+    sq = prefix_weights(mask, 2.0)
+    assert torch.allclose(sq[0], torch.tensor([1.0, 4.0, 9.0, 0, 0]) / 14)
+    assert torch.allclose(sq[1], torch.arange(1, 6.0) ** 2 / 55)
+    assert torch.allclose(prefix_weights(mask, 0.0)[0], torch.tensor([1, 1, 1, 0, 0]) / 3.0)
+    assert sq[1, -1] > prefix_weights(mask)[1, -1] > prefix_weights(mask, 0.0)[1, -1]
+    torch.manual_seed(0)
+    logits, y = torch.randn(2, 5, 4), torch.tensor([1, 3])
+    ce = F.cross_entropy(logits.reshape(10, 4), y.repeat_interleave(5), reduction="none").view(2, 5)
+    expect = (ce * sq).sum(1).mean()
+    assert torch.allclose(early_prediction_loss(logits, mask, y, power=2.0), expect, atol=1e-6)
+    with pytest.raises(ValueError, match="power must be >= 0"):
+        prefix_weights(mask, -1.0)
+
+
 def test_distillation_loss_values_and_frame_weights() -> None:
     """T² KL(teacher || student) per frame, weighted like the classification loss; zero when the
     student equals the teacher, and padding never counts."""
