@@ -51,7 +51,9 @@ class ModelConfig:
     dilations: tuple[int, ...] = (1, 1, 2, 2, 4, 4)
     kernel: int = 5
     window: int = 64  # frames averaged by the causal classifier window
-    window_pool: str = "mean"  # over the window: "mean", or "meanmax" (mean and max side by side)
+    # over the window: "mean", "meanmax" (mean and max side by side) or "gated" (a learned per-frame
+    # weight, so the classifier can discount frames such as the return to rest; see CausalWindowPool)
+    window_pool: str = "mean"
     dropout: float = 0.1
     stream: str = "joint"  # joint | bone | joint_bone (see module docstring)
     # channel groups with their own learned adjacency offset (decoupled GCN); 1 = one shared offset
@@ -250,29 +252,44 @@ class STBlock(nn.Module):
         return F.relu(y + self.res(x)), new_state
 
 
-WINDOW_POOLS = ("mean", "meanmax")
+WINDOW_POOLS = ("mean", "meanmax", "gated")
 
 
 class CausalWindowPool(nn.Module):
     """Mean of the last ``window`` frames of ``(B, C, T)``, dividing by the valid frame count;
-    with ``with_max`` also their max, concatenated: ``(B, 2C, T)``.
+    with ``with_max`` also their max, concatenated: ``(B, 2C, T)``; with ``gated`` a weighted mean
+    instead, each frame weighted by ``sigmoid(g . x_t + b)`` (learned; ``g = 0, b = 0`` at
+    initialisation, which is the plain mean).
 
     State ``(B, C + 1, window - 1)``: the previous frames plus a validity channel (0 = before
     the stream started; such frames count in neither the mean nor the max)."""
 
-    def __init__(self, window: int, with_max: bool = False) -> None:
+    def __init__(self, window: int, with_max: bool = False, channels: int = 0, gated: bool = False) -> None:
         super().__init__()
+        if with_max and gated:
+            raise ValueError("a window pool is either with_max or gated, not both")
         self.window, self.with_max = window, with_max
+        self.gate = nn.Conv1d(channels, 1, 1) if gated else None
+        if self.gate is not None:
+            nn.init.zeros_(self.gate.weight)
+            nn.init.zeros_(self.gate.bias)
 
     def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         ones = torch.ones_like(x[:, :1])
         full = torch.cat([state, torch.cat([x, ones], dim=1)], dim=2)
+        new_state = full[:, :, full.shape[2] - (self.window - 1) :]
+        if self.gate is not None:
+            # weights recomputed from the stored frames, so streaming equals offline; the clamp
+            # keeps the smallest weight far from underflow
+            weight = torch.sigmoid(self.gate(full[:, :-1]).clamp(-15.0, 15.0)) * full[:, -1:]
+            sums = F.avg_pool1d(torch.cat([full[:, :-1] * weight, weight], dim=1), self.window, stride=1)
+            return sums[:, :-1] / sums[:, -1:], new_state
         avg = F.avg_pool1d(full, self.window, stride=1)
         out = avg[:, :-1] / avg[:, -1:]
         if self.with_max:
             values = torch.where(full[:, -1:] > 0, full[:, :-1], torch.full_like(full[:, :-1], -1e4))
             out = torch.cat([out, F.max_pool1d(values, self.window, stride=1)], dim=1)
-        return out, full[:, :, full.shape[2] - (self.window - 1) :]
+        return out, new_state
 
 
 class CausalSTGCN(nn.Module):
@@ -300,7 +317,8 @@ class CausalSTGCN(nn.Module):
                                   cfg.dynamic_graph, cfg.drop_joints))
             cin = c
         self.blocks = nn.ModuleList(blocks)
-        self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax")
+        self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax", channels=cin,
+                                     gated=cfg.window_pool == "gated")
         self.fc = nn.Linear(cin * (2 if self.pool.with_max else 1), cfg.num_classes)
         self.feature_dim = cin
         parents = torch.from_numpy(CANONICAL.parents.astype(np.int64))
@@ -443,4 +461,6 @@ def streaming_macs(model: CausalSTGCN | EnsembleSTGCN) -> int:
         macs += b.tcn.macs_per_joint() * v  # temporal conv
         if not isinstance(b.res, nn.Identity):
             macs += cin * cout * v
+    if model.pool.gate is not None:  # the gate reweights the whole window every step
+        macs += cfg.window * model.feature_dim
     return macs + model.fc.in_features * cfg.num_classes

@@ -33,12 +33,15 @@ def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
             mod.running_var.uniform_(0.5, 2.0)
         if isinstance(mod, GraphConv):
             mod.offset.data.normal_(0, 0.1)
+        if isinstance(mod, CausalWindowPool) and mod.gate is not None:  # frames weighted unequally
+            mod.gate.weight.data.normal_(0, 1.0)
+            mod.gate.bias.data.normal_(0, 1.0)
     return m
 
 
 VARIANTS = [
     {"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}, {"window_pool": "meanmax"},
-    {"tcn": "multiscale"}, {"dynamic_graph": 4}, {"drop_joints": 0.2},
+    {"window_pool": "gated"}, {"tcn": "multiscale"}, {"dynamic_graph": 4}, {"drop_joints": 0.2},
 ]
 
 
@@ -261,6 +264,31 @@ def test_window_mean_and_max_count_only_frames_since_the_stream_started() -> Non
     assert ModelConfig.from_dict(old).window_pool == "mean"
     with pytest.raises(ValueError, match="unknown window_pool 'median'"):
         CausalSTGCN(ModelConfig(window_pool="median"))
+
+
+def test_gated_window_is_a_learned_weighted_mean_of_frames_since_the_stream_started() -> None:
+    """window_pool "gated": frame t weighs sigmoid(g . x_t + b), by hand; it starts as the plain
+    mean (g = 0, b = 0); frames before the stream started weigh nothing."""
+    x = torch.randn(1, 3, 9)
+    gated, plain = CausalWindowPool(4, channels=3, gated=True), CausalWindowPool(4)
+    assert torch.allclose(gated(x, torch.zeros(1, 4, 3))[0], plain(x, torch.zeros(1, 4, 3))[0], atol=1e-6)
+    with torch.no_grad():
+        gated.gate.weight.copy_(torch.tensor([[[4.0], [0.0], [0.0]]]))  # weight from channel 0 only
+        gated.gate.bias.fill_(-1.0)
+    out, state = gated(x, torch.zeros(1, 4, 3))
+    assert out.shape == (1, 3, 9) and state.shape == (1, 4, 3)
+    w = torch.sigmoid(4.0 * x[0, 0] - 1.0)
+    for t in range(9):
+        lo = max(0, t - 3)
+        win, ww = x[0, :, lo : t + 1], w[lo : t + 1]
+        assert torch.allclose(out[0, :, t], (win * ww).sum(1) / ww.sum(), atol=1e-6)
+    # the weights did matter: not the plain mean any more
+    assert not torch.allclose(out, plain(x, torch.zeros(1, 4, 3))[0], atol=1e-3)
+    m = _random_model(13, window=16, window_pool="gated")
+    assert m.fc.in_features == m.feature_dim
+    assert streaming_macs(m) - streaming_macs(_random_model(13, window=16)) == 16 * m.feature_dim
+    with pytest.raises(ValueError, match="either with_max or gated"):
+        CausalWindowPool(4, with_max=True, channels=3, gated=True)
 
 
 def test_ensemble_averages_probabilities_and_streams(tmp_path) -> None:
