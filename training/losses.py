@@ -8,7 +8,7 @@ from torch.nn import functional as F
 
 from skelapp.core.layouts import CANONICAL
 
-from .model import BODY_PARTS
+from .model import BODY_PARTS, part_joint_indices
 
 TEXT_PARTS = ("action", *BODY_PARTS)  # order of the text embeddings per class
 
@@ -67,10 +67,6 @@ def full_clip_loss(logits: Tensor, mask: Tensor, target: Tensor, label_smoothing
     return F.cross_entropy(last_frame_logits(logits, mask), target, label_smoothing=label_smoothing)
 
 
-def part_indices() -> list[list[int]]:
-    return [[CANONICAL.index(j) for j in joints] for joints in BODY_PARTS.values()]
-
-
 class LanguageSupervision(nn.Module):
     """Contrastive alignment of pooled body-part features with per-class text embeddings.
 
@@ -86,7 +82,7 @@ class LanguageSupervision(nn.Module):
         if p != len(TEXT_PARTS):
             raise ValueError(f"text embeddings must have {len(TEXT_PARTS)} parts, got {p}")
         self.register_buffer("text", F.normalize(text.float(), dim=-1))
-        self.groups = [list(range(CANONICAL.num_joints))] + part_indices()
+        self.groups = [list(range(CANONICAL.num_joints))] + part_joint_indices()
         self.proj = nn.ModuleList(
             nn.Sequential(nn.Linear(feature_dim, feature_dim), nn.ReLU(), nn.Linear(feature_dim, d))
             for _ in range(p)

@@ -54,6 +54,9 @@ class ModelConfig:
     # over the window: "mean", "meanmax" (mean and max side by side) or "gated" (a learned per-frame
     # weight, so the classifier can discount frames such as the return to rest; see CausalWindowPool)
     window_pool: str = "mean"
+    # what the window pool reads per frame: "joints" (the last block's map averaged over all joints)
+    # or "parts" (averaged over each of BODY_PARTS, side by side: len(BODY_PARTS) times the channels)
+    readout: str = "joints"
     dropout: float = 0.1
     stream: str = "joint"  # joint | bone | joint_bone (see module docstring)
     # channel groups with their own learned adjacency offset (decoupled GCN); 1 = one shared offset
@@ -78,6 +81,11 @@ class ModelConfig:
             if k in d:
                 d[k] = tuple(d[k])
         return cls(**d)
+
+
+def part_joint_indices(layout: JointLayout = CANONICAL) -> list[list[int]]:
+    """Joint indices of each of :data:`BODY_PARTS`, in its order."""
+    return [[layout.index(j) for j in joints] for joints in BODY_PARTS.values()]
 
 
 def graph_partitions(layout: JointLayout = CANONICAL) -> np.ndarray:
@@ -253,6 +261,7 @@ class STBlock(nn.Module):
 
 
 WINDOW_POOLS = ("mean", "meanmax", "gated")
+READOUTS = ("joints", "parts")
 
 
 class CausalWindowPool(nn.Module):
@@ -304,6 +313,8 @@ class CausalSTGCN(nn.Module):
             raise ValueError(f"unknown input stream {cfg.stream!r}; use one of {', '.join(STREAMS)}")
         if cfg.window_pool not in WINDOW_POOLS:
             raise ValueError(f"unknown window_pool {cfg.window_pool!r}; use one of {', '.join(WINDOW_POOLS)}")
+        if cfg.readout not in READOUTS:
+            raise ValueError(f"unknown readout {cfg.readout!r}; use one of {', '.join(READOUTS)}")
         if cfg.tcn not in TEMPORAL_CONVS:
             raise ValueError(f"unknown tcn {cfg.tcn!r}; use one of {', '.join(TEMPORAL_CONVS)}")
         parts = graph_partitions(CANONICAL)
@@ -317,10 +328,18 @@ class CausalSTGCN(nn.Module):
                                   cfg.dynamic_graph, cfg.drop_joints))
             cin = c
         self.blocks = nn.ModuleList(blocks)
-        self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax", channels=cin,
-                                     gated=cfg.window_pool == "gated")
-        self.fc = nn.Linear(cin * (2 if self.pool.with_max else 1), cfg.num_classes)
-        self.feature_dim = cin
+        # (V, P) averaging matrix of the readout, one column per body part (all joints: one column,
+        # though that case takes the plain mean over joints)
+        groups = part_joint_indices() if cfg.readout == "parts" else [list(range(cfg.num_joints))]
+        readout = torch.zeros(cfg.num_joints, len(groups))
+        for k, joints in enumerate(groups):
+            readout[joints, k] = 1.0 / len(joints)
+        self.register_buffer("readout", readout, persistent=False)
+        self.feature_dim = cin  # channels per joint (what language supervision pools)
+        self.readout_dim = cin * len(groups)  # channels per frame that the window pool reads
+        self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax",
+                                     channels=self.readout_dim, gated=cfg.window_pool == "gated")
+        self.fc = nn.Linear(self.readout_dim * (2 if self.pool.with_max else 1), cfg.num_classes)
         parents = torch.from_numpy(CANONICAL.parents.astype(np.int64))
         self.register_buffer("parents", parents, persistent=False)
 
@@ -329,7 +348,7 @@ class CausalSTGCN(nn.Module):
         shapes: list[tuple[int, ...]] = [
             (b.tcn.state_channels, b.tcn.context, self.config.num_joints) for b in self.blocks
         ]
-        shapes.append((self.feature_dim + 1, self.config.window - 1))
+        shapes.append((self.readout_dim + 1, self.config.window - 1))
         return shapes
 
     def initial_states(self, batch: int = 1, device: torch.device | str | None = None) -> list[Tensor]:
@@ -351,8 +370,14 @@ class CausalSTGCN(nn.Module):
         return x, new_states
 
     def head(self, fmap: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
-        """Joint-pooled map -> windowed mean -> per-frame logits ``(B, T, K)``."""
-        pooled, new_state = self.pool(fmap.mean(dim=3), state)
+        """Joint- (or part-) pooled map -> windowed mean -> per-frame logits ``(B, T, K)``."""
+        if self.config.readout == "joints":
+            per_frame = fmap.mean(dim=3)
+        else:
+            b, c, t, _ = fmap.shape
+            per_frame = torch.matmul(fmap, self.readout)  # (B, C, T, P)
+            per_frame = per_frame.permute(0, 3, 1, 2).reshape(b, self.readout_dim, t)  # part-major
+        pooled, new_state = self.pool(per_frame, state)
         return self.fc(pooled.transpose(1, 2)), new_state
 
     def forward(self, x: Tensor, *states: Tensor) -> tuple[Tensor, ...]:
@@ -461,6 +486,8 @@ def streaming_macs(model: CausalSTGCN | EnsembleSTGCN) -> int:
         macs += b.tcn.macs_per_joint() * v  # temporal conv
         if not isinstance(b.res, nn.Identity):
             macs += cin * cout * v
+    if cfg.readout != "joints":  # the per-part means (the plain joint mean is not counted)
+        macs += model.readout_dim * v
     if model.pool.gate is not None:  # the gate reweights the whole window every step
-        macs += cfg.window * model.feature_dim
+        macs += cfg.window * model.readout_dim
     return macs + model.fc.in_features * cfg.num_classes

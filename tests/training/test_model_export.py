@@ -13,12 +13,14 @@ from skelapp.core.normalize import FeatureConfig, mirror_features
 from skelapp.core.recognizer import StreamingRecognizer
 from skelapp.training.export import export_onnx, make_test_model, read_metadata
 from skelapp.training.model import (
+    BODY_PARTS,
     CausalSTGCN,
     CausalWindowPool,
     EnsembleSTGCN,
     GraphConv,
     JointDrop,
     ModelConfig,
+    part_joint_indices,
     receptive_field,
     streaming_macs,
 )
@@ -34,7 +36,7 @@ def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
         if isinstance(mod, GraphConv):
             mod.offset.data.normal_(0, 0.1)
         if isinstance(mod, CausalWindowPool) and mod.gate is not None:  # frames weighted unequally
-            mod.gate.weight.data.normal_(0, 1.0)
+            mod.gate.weight.data.normal_(0, 8.0 / mod.gate.in_channels**0.5)
             mod.gate.bias.data.normal_(0, 1.0)
     return m
 
@@ -42,6 +44,7 @@ def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
 VARIANTS = [
     {"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}, {"window_pool": "meanmax"},
     {"window_pool": "gated"}, {"tcn": "multiscale"}, {"dynamic_graph": 4}, {"drop_joints": 0.2},
+    {"readout": "parts"}, {"readout": "parts", "window_pool": "gated"},
 ]
 
 
@@ -289,6 +292,28 @@ def test_gated_window_is_a_learned_weighted_mean_of_frames_since_the_stream_star
     assert streaming_macs(m) - streaming_macs(_random_model(13, window=16)) == 16 * m.feature_dim
     with pytest.raises(ValueError, match="either with_max or gated"):
         CausalWindowPool(4, with_max=True, channels=3, gated=True)
+
+
+def test_parts_readout_classifies_the_windowed_means_of_each_body_part() -> None:
+    """readout "parts": the classifier reads the windowed mean of each body part's joints, side by
+    side, by hand from the last block's map."""
+    m = _random_model(14, window=16, readout="parts").eval()
+    parts = part_joint_indices()
+    assert len(parts) == len(BODY_PARTS) and m.readout_dim == len(parts) * m.feature_dim
+    assert m.fc.in_features == m.readout_dim and m.state_shapes()[-1] == (m.readout_dim + 1, 15)
+    x = torch.randn(1, 25, 20, 6)
+    with torch.no_grad():
+        logits, fmap = m.forward_offline(x)
+        per_frame = torch.cat([fmap[..., idx].mean(dim=3) for idx in parts], dim=1)  # (1, C * P, T)
+        for t in (0, 7, 24):
+            pooled = per_frame[:, :, max(0, t - 15) : t + 1].mean(dim=2)
+            assert torch.allclose(logits[:, t], m.fc(pooled), atol=1e-5)
+    assert streaming_macs(m) - streaming_macs(_random_model(14, window=16)) == (
+        (m.readout_dim - m.feature_dim) * m.config.num_classes + m.readout_dim * 20)
+    with pytest.raises(ValueError, match="unknown readout 'head'"):
+        CausalSTGCN(ModelConfig(readout="head"))
+    old = {k: v for k, v in m.config.to_dict().items() if k != "readout"}
+    assert ModelConfig.from_dict(old).readout == "joints"
 
 
 def test_ensemble_averages_probabilities_and_streams(tmp_path) -> None:
