@@ -374,7 +374,7 @@ class CausalSTGCN(nn.Module):
         if self.config.readout == "joints":
             per_frame = fmap.mean(dim=3)
         else:
-            b, c, t, _ = fmap.shape
+            b, _, t, _ = fmap.shape
             per_frame = torch.matmul(fmap, self.readout)  # (B, C, T, P)
             per_frame = per_frame.permute(0, 3, 1, 2).reshape(b, self.readout_dim, t)  # part-major
         pooled, new_state = self.pool(per_frame, state)
