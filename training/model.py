@@ -328,15 +328,16 @@ class CausalSTGCN(nn.Module):
                                   cfg.dynamic_graph, cfg.drop_joints))
             cin = c
         self.blocks = nn.ModuleList(blocks)
-        # (V, P) averaging matrix of the readout, one column per body part (all joints: one column,
-        # though that case takes the plain mean over joints)
-        groups = part_joint_indices() if cfg.readout == "parts" else [list(range(cfg.num_joints))]
-        readout = torch.zeros(cfg.num_joints, len(groups))
-        for k, joints in enumerate(groups):
-            readout[joints, k] = 1.0 / len(joints)
-        self.register_buffer("readout", readout, persistent=False)
+        # readout "parts": a (V, P) matrix averaging each body part's joints; "joints": none (the mean)
+        part_means = None
+        if cfg.readout == "parts":
+            part_means = torch.zeros(cfg.num_joints, len(BODY_PARTS))
+            for k, joints in enumerate(part_joint_indices()):
+                part_means[joints, k] = 1.0 / len(joints)
+        self.register_buffer("part_means", part_means, persistent=False)
         self.feature_dim = cin  # channels per joint (what language supervision pools)
-        self.readout_dim = cin * len(groups)  # channels per frame that the window pool reads
+        # channels per frame that the window pool reads
+        self.readout_dim = cin * (1 if part_means is None else part_means.shape[1])
         self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax",
                                      channels=self.readout_dim, gated=cfg.window_pool == "gated")
         self.fc = nn.Linear(self.readout_dim * (2 if self.pool.with_max else 1), cfg.num_classes)
@@ -371,11 +372,11 @@ class CausalSTGCN(nn.Module):
 
     def head(self, fmap: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         """Joint- (or part-) pooled map -> windowed mean -> per-frame logits ``(B, T, K)``."""
-        if self.config.readout == "joints":
+        if self.part_means is None:
             per_frame = fmap.mean(dim=3)
         else:
             b, _, t, _ = fmap.shape
-            per_frame = torch.matmul(fmap, self.readout)  # (B, C, T, P)
+            per_frame = torch.matmul(fmap, self.part_means)  # (B, C, T, P)
             per_frame = per_frame.permute(0, 3, 1, 2).reshape(b, self.readout_dim, t)  # part-major
         pooled, new_state = self.pool(per_frame, state)
         return self.fc(pooled.transpose(1, 2)), new_state
@@ -486,7 +487,7 @@ def streaming_macs(model: CausalSTGCN | EnsembleSTGCN) -> int:
         macs += b.tcn.macs_per_joint() * v  # temporal conv
         if not isinstance(b.res, nn.Identity):
             macs += cin * cout * v
-    if cfg.readout != "joints":  # the per-part means (the plain joint mean is not counted)
+    if model.part_means is not None:  # the per-part means (the plain joint mean is not counted)
         macs += model.readout_dim * v
     if model.pool.gate is not None:  # the gate reweights the whole window every step
         macs += cfg.window * model.readout_dim
