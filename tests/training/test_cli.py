@@ -362,3 +362,28 @@ def test_training_caps_onednn_kernel_cache_unless_the_user_set_it(monkeypatch) -
     monkeypatch.setenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "256")
     limit_onednn_cache()
     assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "256"
+
+
+def test_python_dash_m_skelapp_training_trains_evaluates_and_reports_errors(tiny_ucla, tmp_path) -> None:
+    """``python -m skelapp.training`` is ``skelapp train`` (and ``evaluate`` / ``export`` by name),
+    run as a user would: a separate process."""
+    import subprocess
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "skelapp.training", *args], capture_output=True,
+                              text=True, timeout=600)
+
+    out, cache = tmp_path / "run", str(tmp_path / "cache")
+    done = run("--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(out), "--model", SMALL,
+               "--cache-dir", cache, "--quiet", "--epochs", "1", "--no-lst", "--precision", "fp32")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "result.json").read_text())["epoch"] == 1
+    done = run("evaluate", "--model", str(out / "last.pt"), "--dataset", "nw-ucla", "--data", str(tiny_ucla),
+               "--cache-dir", cache, "--json")
+    assert done.returncode == 0, done.stderr
+    assert 0 <= json.loads(done.stdout.strip().splitlines()[-1])["top1"] <= 100
+    missing = tmp_path / "no_such_dir"
+    done = run("train", "--dataset", "nw-ucla", "--data", str(missing), "--out", str(tmp_path / "x"))
+    assert done.returncode == 2
+    assert done.stderr.startswith("skelapp train: error:") and str(missing) in done.stderr
+    assert "Traceback" not in done.stderr
