@@ -67,6 +67,9 @@ class ModelConfig:
     # DropGraph-style regularisation (training only): expected fraction of joints whose block output
     # is zeroed, dropped as a random joint together with its graph neighbours; 0 = off
     drop_joints: float = 0.0
+    # training only: BatchNorm statistics from the real frames of a padded batch (the mask that
+    # forward_offline is given), not from the padding after shorter clips; eval is unaffected
+    masked_bn: bool = False
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -101,6 +104,30 @@ def graph_partitions(layout: JointLayout = CANONICAL) -> np.ndarray:
         return a / np.where(deg > 0, deg, 1.0)[None, :]
 
     return np.stack([np.eye(v, dtype=np.float32), norm(inward), norm(inward.T)])
+
+
+def batch_norm(bn: nn.modules.batchnorm._BatchNorm, x: Tensor, mask: Tensor | None) -> Tensor:
+    """``bn(x)``; in training with a frame *mask* ``(B, T)`` (x: ``(B, C, T, ...)``), the batch
+    statistics (and the running ones they update) come from the masked-in frames only. They are
+    computed in float32, as autocast computes BatchNorm."""
+    if mask is None or not bn.training:
+        return bn(x)
+    x = x.float()
+    m = mask.to(x.dtype).view(mask.shape[0], 1, mask.shape[1], *([1] * (x.dim() - 3)))
+    dims = [d for d in range(x.dim()) if d != 1]
+    n = m.sum() * math.prod(x.shape[3:])
+    mean = (x * m).sum(dims) / n
+    shape = (1, -1, *([1] * (x.dim() - 2)))
+    centred = x - mean.view(shape)
+    var = (centred.square() * m).sum(dims) / n
+    if bn.track_running_stats:
+        with torch.no_grad():
+            bn.num_batches_tracked += 1
+            momentum = bn.momentum if bn.momentum is not None else 1.0 / float(bn.num_batches_tracked)
+            bn.running_mean.lerp_(mean.detach(), momentum)
+            bn.running_var.lerp_(var.detach() * n / (n - 1).clamp(min=1), momentum)
+    y = centred * torch.rsqrt(var + bn.eps).view(shape)
+    return y * bn.weight.view(shape) + bn.bias.view(shape) if bn.affine else y
 
 
 class CausalTemporalConv(nn.Module):
@@ -253,11 +280,16 @@ class STBlock(nn.Module):
         if cin != cout:
             self.res = nn.Sequential(nn.Conv2d(cin, cout, 1), nn.BatchNorm2d(cout))
 
-    def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
-        y = F.relu(self.bn1(self.gcn(x)))
+    def forward(self, x: Tensor, state: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """*mask* ``(B, T)``: the real frames, for :func:`batch_norm` (training only)."""
+        y = F.relu(batch_norm(self.bn1, self.gcn(x), mask))
         y, new_state = self.tcn(y, state)
-        y = self.drop_joints(self.drop(self.bn2(y)))
-        return F.relu(y + self.res(x)), new_state
+        y = self.drop_joints(self.drop(batch_norm(self.bn2, y, mask)))
+        if mask is None or isinstance(self.res, nn.Identity):
+            res = self.res(x)
+        else:
+            res = batch_norm(self.res[1], self.res[0](x), mask)
+        return F.relu(y + res), new_state
 
 
 WINDOW_POOLS = ("mean", "meanmax", "gated")
@@ -317,6 +349,8 @@ class CausalSTGCN(nn.Module):
             raise ValueError(f"unknown readout {cfg.readout!r}; use one of {', '.join(READOUTS)}")
         if cfg.tcn not in TEMPORAL_CONVS:
             raise ValueError(f"unknown tcn {cfg.tcn!r}; use one of {', '.join(TEMPORAL_CONVS)}")
+        if cfg.masked_bn and cfg.tcn != "single":
+            raise ValueError("masked_bn masks the BatchNorms of tcn 'single' blocks only")
         parts = graph_partitions(CANONICAL)
         if parts.shape[1] != cfg.num_joints:
             raise ValueError(f"the canonical graph has {parts.shape[1]} joints, not {cfg.num_joints}")
@@ -356,17 +390,21 @@ class CausalSTGCN(nn.Module):
         """Zero states = a fresh stream."""
         return [torch.zeros((batch, *s), device=device) for s in self.state_shapes()]
 
-    def features(self, x: Tensor, states: list[Tensor] | tuple[Tensor, ...]) -> tuple[Tensor, list[Tensor]]:
-        """``(B, T, V, C)`` -> last block's map ``(B, C', T, V)`` and the new block states."""
+    def features(self, x: Tensor, states: list[Tensor] | tuple[Tensor, ...],
+                 mask: Tensor | None = None) -> tuple[Tensor, list[Tensor]]:
+        """``(B, T, V, C)`` -> last block's map ``(B, C', T, V)`` and the new block states. With
+        ``masked_bn``, *mask* ``(B, T)`` marks the real frames for training's BatchNorm statistics."""
+        if not self.config.masked_bn:
+            mask = None
         if self.config.stream != "joint":
             bones = x - x[:, :, self.parents]  # the root's parent is itself: its bone is zero
             x = bones if self.config.stream == "bone" else torch.cat([x, bones], dim=3)
         b, t, v, c = x.shape
-        x = self.data_bn(x.permute(0, 2, 3, 1).reshape(b, v * c, t))
+        x = batch_norm(self.data_bn, x.permute(0, 2, 3, 1).reshape(b, v * c, t), mask)
         x = x.view(b, v, c, t).permute(0, 2, 3, 1)
         new_states = []
         for block, s in zip(self.blocks, states, strict=False):
-            x, ns = block(x, s)
+            x, ns = block(x, s, mask)
             new_states.append(ns)
         return x, new_states
 
@@ -388,10 +426,11 @@ class CausalSTGCN(nn.Module):
         logits, ps = self.head(fmap, states[-1])
         return (logits, *new_states, ps)
 
-    def forward_offline(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Whole clips from a fresh stream: per-frame logits and the last feature map."""
+    def forward_offline(self, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Whole clips from a fresh stream: per-frame logits and the last feature map (*mask*: see
+        :meth:`features`)."""
         states = self.initial_states(x.shape[0], x.device)
-        fmap, _ = self.features(x, states)
+        fmap, _ = self.features(x, states, mask)
         logits, _ = self.head(fmap, states[-1])
         return logits, fmap
 

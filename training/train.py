@@ -169,7 +169,7 @@ class Objective(torch.nn.Module):
                 teacher_logits: torch.Tensor | None = None) -> torch.Tensor:
         """*teacher_logits* ``(B, T, K)``: a teacher's per-frame logits on the same batch, distilled
         on the frames the classification loss supervises."""
-        logits, fmap = self.model.forward_offline(x)
+        logits, fmap = self.model.forward_offline(x, mask)
         loss = self.loss_fn(logits, mask, y, self.label_smoothing)
         if self.lst is not None:
             loss = loss + self.lst_weight * self.lst(fmap, mask, y)

@@ -368,3 +368,52 @@ def test_mirror_averaging_equals_members_on_mirrored_input_and_streams(tmp_path)
     meta = read_metadata(path)
     assert json.loads(meta["skelapp.mirror_averaged"]) is True
     assert len(StreamingRecognizer(path, prefer_gpu=False).info.state_shapes) == len(ens.state_shapes())
+
+
+def test_batch_norm_with_a_frame_mask_uses_the_real_frames_only() -> None:
+    """Statistics (and running statistics) of a padded batch equal plain BatchNorm's on the real
+    frames packed together; without a mask, or in eval mode, it is the module itself."""
+    from skelapp.training.model import batch_norm
+
+    torch.manual_seed(0)
+    x = torch.randn(3, 4, 7, 5) * 3 + 1
+    mask = torch.tensor([[True] * 7, [True] * 4 + [False] * 3, [True] * 2 + [False] * 5])
+    x = x.masked_fill(~mask[:, None, :, None], 100.0)  # padding far off: it must not move the statistics
+    packed = x.permute(0, 2, 3, 1)[mask].reshape(1, -1, 4).permute(0, 2, 1)  # (1, C, frames x V)
+    masked, plain = torch.nn.BatchNorm2d(4).train(), torch.nn.BatchNorm1d(4).train()
+    for bn in (masked, plain):
+        bn.weight.data.uniform_(0.5, 2.0)
+        bn.bias.data.normal_()
+    plain.load_state_dict(masked.state_dict())
+    y = batch_norm(masked, x, mask)
+    ref = plain(packed)
+    assert torch.allclose(y.permute(0, 2, 3, 1)[mask].reshape(1, -1, 4).permute(0, 2, 1), ref, atol=1e-5)
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        assert torch.allclose(getattr(masked, name).float(), getattr(plain, name).float(), atol=1e-5), name
+    assert torch.equal(batch_norm(masked, x, None), masked(x))  # no mask: the module
+    masked.eval()
+    assert torch.equal(batch_norm(masked, x, mask), masked(x))  # eval: running statistics
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_masked_bn_keeps_padding_out_of_training_statistics(masked) -> None:
+    """In training mode, what the padding after a short clip holds changes the real frames' logits
+    through BatchNorm's batch statistics, unless ``masked_bn``; eval mode never depends on it."""
+    m = _random_model(dropout=0.0, masked_bn=masked).train()
+    torch.manual_seed(1)
+    x = torch.randn(2, 12, 20, 6)
+    mask = torch.ones(2, 12, dtype=torch.bool)
+    mask[1, 7:] = False
+    other = x.clone()
+    other[1, 7:] = torch.randn(5, 20, 6) * 5
+    real = mask[:, :, None]
+    a, b = m.forward_offline(x, mask)[0], m.forward_offline(other, mask)[0]
+    assert torch.allclose(a * real, b * real, atol=1e-4) == masked
+    m.eval()
+    a, b = m.forward_offline(x, mask)[0], m.forward_offline(other, mask)[0]
+    assert torch.allclose(a * real, b * real, atol=1e-5)
+
+
+def test_masked_bn_needs_single_temporal_convs() -> None:
+    with pytest.raises(ValueError, match="masked_bn"):
+        CausalSTGCN(ModelConfig(masked_bn=True, tcn="multiscale"))
