@@ -10,7 +10,12 @@ Per body and per frame (canonical layout, camera space):
    left-minus-right shoulder vector is added to it (two estimates of the body's left-right axis);
 4. features per joint: centred/scaled/rotated position (3) and, if ``velocity``, the joint's
    displacement since the previous frame in the same scaled/rotated frame, *not* centred, so
-   whole-body translation (walking) stays visible (3).
+   whole-body translation (walking) stays visible (3);
+5. optional ``body_frame``: each joint's bone direction (unit vector from its parent; zero for the
+   root) in the body's own frame of that frame: x along the hip line from the left to the right
+   hip, y up the spine, z = x cross y; for an upright body facing the sensor that is the camera
+   frame (3). It depends on the pose only, not on where the camera stands or how it is tilted;
+   it mirrors like a position (x negated), so :func:`mirror_sign` covers it.
 
 A body that is absent (all confidence 0) in a frame gets all-zero features for that frame and
 does not update the running statistics. :func:`compute_features` (offline) and
@@ -20,7 +25,7 @@ does not update the running statistics. :func:`compute_features` (offline) and
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -32,6 +37,7 @@ HIP_LEFT = CANONICAL.index("hip_left")
 HIP_RIGHT = CANONICAL.index("hip_right")
 SHOULDER_LEFT = CANONICAL.index("shoulder_left")
 SHOULDER_RIGHT = CANONICAL.index("shoulder_right")
+_PARENTS = CANONICAL.parents  # the root is its own parent: its bone is zero
 
 
 @dataclass(frozen=True)
@@ -40,12 +46,13 @@ class FeatureConfig:
     velocity: bool = True
     facing: bool = False
     facing_shoulders: bool = False  # facing also reads the shoulder line (see the module docstring)
+    body_frame: bool = False  # add bone directions in the body's own frame (see the module docstring)
     scale_ema: float = 0.1  # weight of the newest torso length in the running scale
     min_torso: float = 0.05  # metres; below this the torso is treated as unknown
 
     @property
     def channels(self) -> int:
-        return 6 if self.velocity else 3
+        return 3 * (1 + self.velocity + self.body_frame)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -118,22 +125,48 @@ class StreamingFeaturizer:
         out[:, :3] = scaled - (origin @ rot.T) / scale
         if cfg.velocity:
             if self._prev is not None:
-                out[:, 3:] = scaled - self._prev
+                out[:, 3:6] = scaled - self._prev
             self._prev = scaled
+        if cfg.body_frame:
+            out[:, -3:] = body_frame_directions(j)
         return out, NormParams(origin, scale, rot)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    """Rows of *v* scaled to length 1; rows shorter than 1e-6 become zero."""
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return np.where(n > 1e-6, v / np.maximum(n, 1e-6), 0.0)
+
+
+def body_frame_directions(joints: np.ndarray) -> np.ndarray:
+    """``(..., V, 3)`` canonical joints -> ``(..., V, 3)`` unit bone directions (joint minus parent)
+    in each frame's body frame: y = hip centre to shoulder centre, x = right hip minus left hip made
+    orthogonal to y, z = x cross y. Zero where a direction or the frame is undefined."""
+    joints = np.asarray(joints, np.float64)
+    up = _unit(joints[..., SHOULDER_CENTER, :] - joints[..., HIP, :])
+    across = joints[..., HIP_LEFT, :] - joints[..., HIP_RIGHT, :]
+    x = -_unit(across - (across * up).sum(-1, keepdims=True) * up)
+    frame = np.stack([x, up, np.cross(x, up)], axis=-2)  # (..., 3 axes, 3): the body axes, camera coords
+    frame = frame * (np.any(x, -1) & np.any(up, -1))[..., None, None]  # undefined frame: all zero
+    bones = _unit(joints - joints[..., _PARENTS, :])
+    return (bones[..., :, None, :] * frame[..., None, :, :]).sum(-1).astype(np.float32)
 
 
 def compute_features(
     joints: np.ndarray, confidence: np.ndarray, config: FeatureConfig
 ) -> np.ndarray:
     """Offline form: ``(T, V, 3)`` + ``(T, V)`` -> ``(T, V, C)`` float32 (one body)."""
-    fz = StreamingFeaturizer(config)
-    return np.stack([fz.push(joints[t], confidence[t])[0] for t in range(len(joints))])
+    fz = StreamingFeaturizer(replace(config, body_frame=False))
+    feats = np.stack([fz.push(joints[t], confidence[t])[0] for t in range(len(joints))])
+    if not config.body_frame:
+        return feats
+    present = np.any(np.asarray(confidence) > 0, axis=-1)[:, None, None]  # per frame (no loop: speed)
+    return np.concatenate([feats, body_frame_directions(joints) * present], axis=-1)
 
 
 def mirror_sign(channels: int) -> np.ndarray:
-    """``(C,)`` factors that mirror a feature vector: -1 on the x of the position and of the
-    velocity, +1 elsewhere."""
+    """``(C,)`` factors that mirror a feature vector: -1 on the x of each xyz triple (position,
+    velocity, body-frame direction), +1 elsewhere."""
     sign = np.ones(channels, np.float32)
     sign[0::3] = -1.0
     return sign

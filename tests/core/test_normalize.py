@@ -18,6 +18,7 @@ from skelapp.core.normalize import (
     SHOULDER_RIGHT,
     FeatureConfig,
     StreamingFeaturizer,
+    body_frame_directions,
     compute_features,
     mirror_features,
     sequence_features,
@@ -105,14 +106,15 @@ def test_streaming_equals_offline_with_gaps(real_body):
     conf = conf.copy()
     conf[20:25] = 0  # body lost for five frames
     for cfg in (FeatureConfig(), FeatureConfig(facing=True, velocity=False), FeatureConfig(scale_ema=0.5),
-                FeatureConfig(facing=True, facing_shoulders=True)):
+                FeatureConfig(facing=True, facing_shoulders=True),
+                FeatureConfig(facing=True, body_frame=True), FeatureConfig(velocity=False, body_frame=True)):
         offline = compute_features(joints, conf, cfg)
         fz = StreamingFeaturizer(cfg)
         online = np.stack([fz.push(joints[t], conf[t])[0] for t in range(len(joints))])
         np.testing.assert_array_equal(online, offline)
         assert (offline[20:25] == 0).all()
         if cfg.velocity:
-            assert (offline[25, :, 3:] == 0).all()  # velocity restarts after a gap
+            assert (offline[25, :, 3:6] == 0).all()  # velocity restarts after a gap
         fz.reset()
         np.testing.assert_array_equal(fz.push(joints[0], conf[0])[0], offline[0])
 
@@ -131,14 +133,16 @@ def test_config_dict_round_trip():
     cfg = FeatureConfig(fps=20.0, facing=True)
     assert FeatureConfig.from_dict({**cfg.to_dict(), "unknown": 1}) == cfg
     assert cfg.channels == 6 and FeatureConfig(velocity=False).channels == 3
+    assert FeatureConfig(body_frame=True).channels == 9
+    assert FeatureConfig(velocity=False, body_frame=True).channels == 6
     assert CANONICAL.joint_names[HIP] == "hip_center"
 
 
-@pytest.mark.parametrize("facing", [False, True])
-def test_mirror_features_equal_features_of_the_mirrored_body(real_body, facing):
+@pytest.mark.parametrize("facing,body_frame", [(False, False), (True, False), (True, True)])
+def test_mirror_features_equal_features_of_the_mirrored_body(real_body, facing, body_frame):
     """Mirror test-time averaging relies on this: mirroring commutes with the features."""
     joints, conf = real_body
-    cfg = FeatureConfig(facing=facing)
+    cfg = FeatureConfig(facing=facing, body_frame=body_frame)
     feats = compute_features(joints, conf, cfg)
     mirrored = compute_features(mirror_joints(joints, CANONICAL), conf[:, CANONICAL.flip_index], cfg)
     np.testing.assert_allclose(mirror_features(feats), mirrored, atol=1e-5)
@@ -147,3 +151,48 @@ def test_mirror_features_equal_features_of_the_mirrored_body(real_body, facing):
     np.testing.assert_allclose(mirrored[:, right, 0], -feats[:, left, 0], atol=1e-5)
     np.testing.assert_allclose(mirror_features(mirrored), feats, atol=1e-5)
     assert not np.allclose(mirrored, feats, atol=1e-2)
+
+
+def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """A camera placed elsewhere: rotation about y, then x (tilt), then z (roll), in degrees."""
+    y, x, z = np.deg2rad([yaw, pitch, roll])
+    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    rx = np.array([[1, 0, 0], [0, np.cos(x), -np.sin(x)], [0, np.sin(x), np.cos(x)]])
+    rz = np.array([[np.cos(z), -np.sin(z), 0], [np.sin(z), np.cos(z), 0], [0, 0, 1]])
+    return rz @ rx @ ry
+
+
+def test_body_frame_directions_ignore_where_the_camera_stands(real_body):
+    """The body-frame channels of a real recording are the same seen from a camera that is turned,
+    tilted by 25 degrees and moved; the facing-normalised positions are not (facing turns about y
+    only, so it cannot undo a tilt)."""
+    joints, conf = real_body
+    cfg = FeatureConfig(facing=True, body_frame=True)
+    feats = compute_features(joints, conf, cfg)
+    moved = joints @ _rotation(70, 25, -10).T + [0.4, -0.2, 1.0]
+    seen = compute_features(moved, conf, cfg)
+    np.testing.assert_allclose(seen[..., 6:], feats[..., 6:], atol=1e-5)
+    assert np.abs(seen[..., :3] - feats[..., :3]).max() > 0.2
+    length = np.linalg.norm(feats[..., 6:], axis=-1)
+    np.testing.assert_allclose(length[:, HIP], 0)  # the root has no bone
+    np.testing.assert_allclose(np.delete(length, HIP, axis=1), 1, atol=1e-5)
+
+
+def test_body_frame_is_the_camera_frame_for_an_upright_body_facing_the_sensor():
+    """Axis conventions by geometry: left hip at -x, spine up +y; an arm raised to the body's left
+    points along -x, one stretched towards the sensor along -z."""
+    joints = np.zeros((20, 3))
+    joints[:] = [0, 0, 2]
+    joints[HIP_LEFT], joints[HIP_RIGHT] = [-0.1, 0, 2], [0.1, 0, 2]
+    joints[SHOULDER_CENTER] = [0, 0.5, 2]
+    elbow, wrist = CANONICAL.index("elbow_left"), CANONICAL.index("wrist_left")
+    joints[CANONICAL.index("shoulder_left")] = [-0.2, 0.5, 2]
+    joints[elbow], joints[wrist] = [-0.5, 0.5, 2], [-0.5, 0.5, 1.7]
+    got = body_frame_directions(joints)
+    np.testing.assert_allclose(got[elbow], [-1, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(got[wrist], [0, 0, -1], atol=1e-6)
+    np.testing.assert_allclose(got[SHOULDER_CENTER], [0, 1, 0], atol=1e-6)
+    # the same body seen from a camera turned by 90 degrees and tilted by 30: same directions
+    np.testing.assert_allclose(body_frame_directions(joints @ _rotation(90, 30, 0).T), got, atol=1e-6)
+    joints[SHOULDER_CENTER] = joints[HIP]  # no spine: the frame is undefined, all zero
+    assert not body_frame_directions(joints).any()
