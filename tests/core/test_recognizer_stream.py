@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _onnx_model import cached_model
+from _onnx_model import cached_model, make_gru_model
 
 from skelapp.core.conversion import to_canonical
 from skelapp.core.layouts import CANONICAL, NTU25
-from skelapp.core.normalize import compute_features
+from skelapp.core.normalize import FeatureConfig, compute_features
 from skelapp.core.recognizer import StreamingRecognizer, softmax
 from skelapp.core.resample import resample_sequence
 from skelapp.core.skeleton import SkeletonFrame, SkeletonSequence
@@ -67,6 +67,28 @@ def test_logits_equal_offline_model_on_resampled_features(rec):
     feats = compute_features(canon.joints[:, 0], canon.confidence[:, 0], rec.feature_config)
     want = softmax(rec.run_offline(feats).astype(np.float64))
     np.testing.assert_allclose([u.probabilities for u in ups], want, atol=1e-4)
+
+
+def test_a_body_frame_model_gets_the_same_features_live_as_offline(tmp_path):
+    """A model trained with ``body_frame`` reads 9 channels per joint; the live path computes them
+    frame by frame, as training did for whole clips, and tilting the camera leaves them unchanged."""
+    cfg = FeatureConfig(facing=True, body_frame=True)
+    rec = StreamingRecognizer(make_gru_model(tmp_path / "bf.onnx", 10, config=cfg))
+    assert rec.feature_config == cfg and rec.feature_config.channels == 9
+    seq = _walker(60, 30.0, bodies=1)
+    proc = StreamProcessor(rec, SmoothingConfig(ema_alpha=1.0))
+    ups = _run(proc, seq)
+    canon = resample_sequence(to_canonical(seq), 15.0)
+    feats = compute_features(canon.joints[:, 0], canon.confidence[:, 0], cfg)
+    np.testing.assert_allclose(proc.history(0)[0], feats, atol=1e-6)
+    np.testing.assert_allclose([u.probabilities for u in ups],
+                               softmax(rec.run_offline(feats).astype(np.float64)), atol=1e-4)
+    a = np.deg2rad(20)  # the same recording from a camera tilted by 20 degrees
+    tilt = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]], np.float32)
+    tilted = SkeletonSequence(seq.joints @ tilt.T, seq.confidence, seq.timestamps, NTU25, seq.body_ids)
+    proc_tilted = StreamProcessor(rec, SmoothingConfig(ema_alpha=1.0))
+    _run(proc_tilted, tilted)
+    np.testing.assert_allclose(proc_tilted.history(0)[0][..., 6:], feats[..., 6:], atol=1e-5)
 
 
 def test_track_history_holds_the_model_input_frames(rec):
