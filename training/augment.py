@@ -27,6 +27,7 @@ class AugmentConfig:
     min_frames: int = 4
     mirror_prob: float = 0.5  # probability of a left-right mirror (x -> -x, left/right joints swapped)
     joint_offset: float = 0.0  # metres: std of a per-clip constant offset of each joint (skeleton fit)
+    jitter: float = 0.0  # metres: std of independent noise on every joint in every frame (sensor noise)
 
     def __post_init__(self) -> None:
         for name in ("crop_prob", "crop_keep_end", "mirror_prob"):
@@ -105,13 +106,16 @@ def apply_temporal(joints: np.ndarray, conf: np.ndarray, plan: TemporalPlan) -> 
 
 def augment_spatial(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
                     cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Random rotation, per-axis scale, joint offsets and mirror of ``(T, V, 3)`` joints."""
+    """Random rotation, per-axis scale, joint offsets, per-frame jitter and mirror of ``(T, V, 3)``
+    joints."""
     d = np.deg2rad
     r = rotation(*(rng.uniform(-1, 1, 3) * [d(cfg.rot_xz_deg), d(cfg.rot_y_deg), d(cfg.rot_xz_deg)]))
     s = rng.uniform(1 - cfg.scale, 1 + cfg.scale, 3)
     out = (joints @ r.T) * s
     if cfg.joint_offset > 0:
         out = out + rng.normal(0.0, cfg.joint_offset, (1, *out.shape[1:]))
+    if cfg.jitter > 0:
+        out = out + rng.normal(0.0, cfg.jitter, out.shape)
     if rng.random() < cfg.mirror_prob:
         out, conf = mirror_joints(out, CANONICAL), conf[:, CANONICAL.flip_index]
     out[conf <= 0] = 0.0  # absent joints stay zero
@@ -120,7 +124,7 @@ def augment_spatial(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generat
 
 def augment(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
             cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Random rate, temporal crop, rotation, per-axis scale, joint offsets and mirror of
+    """Random rate, temporal crop, rotation, per-axis scale, joint offsets, jitter and mirror of
     ``(T, V, 3)`` joints."""
     joints, conf = apply_temporal(joints, conf, plan_temporal(len(joints), rng, cfg))
     return augment_spatial(joints, conf, rng, cfg)

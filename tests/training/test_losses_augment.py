@@ -159,6 +159,22 @@ def test_joint_offset_is_constant_in_time() -> None:
     assert np.allclose(np.diff(moved, axis=0), np.diff(plain, axis=0), atol=1e-6)  # motion unchanged
 
 
+def test_jitter_is_fresh_noise_in_every_frame_and_spares_absent_joints() -> None:
+    """Sensor-noise jitter: independent per joint and frame, of the requested size; joints with
+    confidence 0 stay at zero."""
+    j = np.random.default_rng(2).normal(size=(200, 20, 3)).astype(np.float32)
+    c = np.ones((200, 20), np.float32)
+    c[:, 5] = 0
+    j[:, 5] = 0
+    still = dict(rot_y_deg=0, rot_xz_deg=0, scale=0, rate=0, crop_prob=0, mirror_prob=0)
+    plain, _ = augment(j, c, np.random.default_rng(0), AugmentConfig(**still))
+    noisy, _ = augment(j, c, np.random.default_rng(0), AugmentConfig(**still, jitter=0.01))
+    delta = np.delete(noisy - plain, 5, axis=1)
+    assert abs(delta.std() - 0.01) < 0.0005 and abs(delta.mean()) < 0.0005
+    assert abs(np.corrcoef(delta[:-1].ravel(), delta[1:].ravel())[0, 1]) < 0.05  # new in every frame
+    assert (noisy[:, 5] == 0).all()
+
+
 def test_crop_keep_end_draws_windows_that_end_with_the_clip() -> None:
     """Anchored crops (the default) keep the recorded ending; free crops mostly cut it off."""
     rng = np.random.default_rng(3)
