@@ -34,6 +34,10 @@ class AugmentConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} is a probability (0 to 1, or true/false), got {value!r}")
+        for name in ("joint_offset", "jitter"):
+            value = getattr(self, name)
+            if value < 0:
+                raise ValueError(f"{name} is a standard deviation in metres (>= 0), got {value!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -219,3 +219,9 @@ def test_augment_probabilities_outside_0_1_are_refused(name: str) -> None:
     with pytest.raises(ValueError, match=f"{name} is a probability"):
         AugmentConfig(**{name: 1.5})
     assert getattr(AugmentConfig(**{name: True}), name) == 1  # JSON true still means 1
+
+
+@pytest.mark.parametrize("name", ["joint_offset", "jitter"])
+def test_negative_noise_sizes_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match=f"{name} is a standard deviation"):
+        AugmentConfig(**{name: -0.01})
