@@ -155,11 +155,10 @@ def test_mirror_features_equal_features_of_the_mirrored_body(real_body, facing, 
 
 def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     """A camera placed elsewhere: rotation about y, then x (tilt), then z (roll), in degrees."""
-    y, x, z = np.deg2rad([yaw, pitch, roll])
-    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    x, z = np.deg2rad([pitch, roll])
     rx = np.array([[1, 0, 0], [0, np.cos(x), -np.sin(x)], [0, np.sin(x), np.cos(x)]])
     rz = np.array([[np.cos(z), -np.sin(z), 0], [np.sin(z), np.cos(z), 0], [0, 0, 1]])
-    return rz @ rx @ ry
+    return rz @ rx @ _y_rot(yaw)
 
 
 def test_body_frame_directions_ignore_where_the_camera_stands(real_body):
