@@ -91,6 +91,9 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--ema-epochs", type=float, default=0.0, metavar="EPOCHS",
                    help="keep an exponential moving average of the weights with this time constant "
                         "(in epochs) and evaluate/export it instead of the last weights (0 = off)")
+    p.add_argument("--cotrain", nargs="+", default=[], choices=DATASETS, metavar="DATASET",
+                   help="also train on these datasets' standard training splits (read from --data), under "
+                        "their own classes; the saved model predicts --dataset's classes only")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     if a.ema_epochs < 0:
@@ -112,7 +115,7 @@ def train_main(argv: list[str] | None = None) -> int:
         model={**a.model, **({"stream": a.stream} if a.stream else {})},
         features=a.features, select=a.select, ntu_missing=a.ntu_missing, init=a.init,
         teacher=a.teacher, distill_weight=a.distill_weight, distill_temperature=a.distill_temperature,
-        ema_epochs=a.ema_epochs,
+        ema_epochs=a.ema_epochs, cotrain=a.cotrain,
     )
     res = train(cfg, resume=a.resume, progress=not a.quiet)
     if res:

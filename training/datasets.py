@@ -116,6 +116,24 @@ class ClipSet:
                        self.feature_config)
 
 
+def with_cotraining(cs: ClipSet, other: ClipSet, indices: np.ndarray) -> ClipSet:
+    """*cs* followed by *other*'s clips at *indices* under *other*'s own class names, appended after
+    *cs*'s (their targets are offset by ``len(cs.labels)``); the dataset stays *cs*'s. Both must share
+    the input features; a class name in both is a DatasetError (it would be two different classes)."""
+    if other.feature_config != cs.feature_config:
+        raise DatasetError(f"co-training {other.dataset} with {cs.dataset}: the clips were prepared with "
+                           "different input features")
+    if shared := sorted(set(cs.labels) & set(other.labels)):
+        raise DatasetError(f"co-training {other.dataset} with {cs.dataset}: class names in both: {shared}")
+    pick = [int(i) for i in indices]
+    return ClipSet(
+        cs.dataset, cs.labels + other.labels, cs.names + [other.names[i] for i in pick],
+        np.concatenate([cs.targets, other.targets[pick] + len(cs.labels)]),
+        np.concatenate([cs.subjects, other.subjects[pick]]), np.concatenate([cs.views, other.views[pick]]),
+        cs.joints + [other.joints[i] for i in pick], cs.confidence + [other.confidence[i] for i in pick],
+        cs.features + [other.features[i] for i in pick], cs.feature_config)
+
+
 def main_body(seq: SkeletonSequence) -> SkeletonSequence:
     """Keep the body that moves most (NTU's usual denoising rank; single-body model)."""
     return seq if seq.num_bodies == 1 else select_main_bodies(seq, 1)

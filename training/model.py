@@ -17,7 +17,7 @@ optionally also on the mirrored input (test-time mirror averaging).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -377,6 +377,18 @@ class CausalSTGCN(nn.Module):
         self.fc = nn.Linear(self.readout_dim * (2 if self.pool.with_max else 1), cfg.num_classes)
         parents = torch.from_numpy(CANONICAL.parents.astype(np.int64))
         self.register_buffer("parents", parents, persistent=False)
+
+    def keep_classes(self, k: int) -> CausalSTGCN:
+        """Keep the classifier's first *k* classes (drop those a co-trained dataset added after them).
+        Their logits are unchanged, so the arg-max among them is too."""
+        if not 0 < k <= self.config.num_classes:
+            raise ValueError(f"cannot keep {k} of {self.config.num_classes} classes")
+        fc = nn.Linear(self.fc.in_features, k).to(self.fc.weight.device)
+        with torch.no_grad():
+            fc.weight.copy_(self.fc.weight[:k])
+            fc.bias.copy_(self.fc.bias[:k])
+        self.fc, self.config = fc, replace(self.config, num_classes=k)
+        return self
 
     def state_shapes(self) -> list[tuple[int, ...]]:
         """Per-state shapes without the batch dimension, in forward order."""

@@ -34,6 +34,7 @@ from .datasets import (
     resolve_protocol,
     split_indices,
     validation_split,
+    with_cotraining,
 )
 from .losses import (
     LanguageSupervision,
@@ -87,6 +88,11 @@ class TrainConfig:
     # exponential moving average of the weights (and BatchNorm statistics), time constant in epochs;
     # 0 = off. With it, checkpoints' "model" (what is evaluated and exported) is the average
     ema_epochs: float = 0.0
+    # co-training: other datasets (read from the same ``data`` root) whose standard training split
+    # joins this run's training clips, under their own class names after this dataset's. They share
+    # the network and the loss; checkpoints' metadata and everything that loads them (evaluation,
+    # export) keep this dataset's classes only (see load_checkpoint)
+    cotrain: list[str] = field(default_factory=list)
 
 
 def pick_device(name: str) -> torch.device:
@@ -205,10 +211,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     """Train per *cfg*; writes ``last.pt``, ``best.pt`` (by validation), ``history.json`` and
     ``result.json`` (test split, best-on-validation weights) in ``cfg.out``. ``progress``: bars;
     ``log_epochs``: one JSON line per epoch on stdout (the record also goes to ``history.json``)."""
-    desc = description_file(cfg.dataset)
-    if cfg.lst and not desc.exists():
-        raise DatasetError(f"language supervision needs class descriptions {desc}, which do not exist for "
-                           f"{cfg.dataset}; add that file or train with --no-lst")
+    if cfg.dataset in cfg.cotrain or len(set(cfg.cotrain)) < len(cfg.cotrain):
+        raise DatasetError(f"co-train with other datasets, each once: {cfg.dataset} with {cfg.cotrain}")
+    if cfg.cotrain and cfg.teacher:
+        raise ModelError("a teacher predicts this dataset's classes only; it cannot supervise co-training")
+    for name in (cfg.dataset, *cfg.cotrain):
+        desc = description_file(name)
+        if cfg.lst and not desc.exists():
+            raise DatasetError(f"language supervision needs class descriptions {desc}, which do not exist "
+                               f"for {name}; add that file or train with --no-lst")
     rank, world, local = _dist()
     device = pick_device(cfg.device)
     if device.type == "cuda" and world > 1:
@@ -236,6 +247,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     val_idx = np.array([], int)
     if cfg.val_fraction > 0:
         train_idx, val_idx = validation_split(clips, train_idx, cfg.val_fraction, cfg.seed)
+    cotrain_labels: list[list[str]] = []  # each co-trained dataset's classes
+    labels = clips.labels  # this dataset's classes: what checkpoints and results report
+    for name in cfg.cotrain:
+        other = load_dataset(name, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0)
+        other = protocol_clips(other)  # its standard protocol: train on its standard training split
+        other_train = split_indices(other)[0]
+        train_idx = np.concatenate([train_idx, len(clips) + np.arange(len(other_train))])
+        clips = with_cotraining(clips, other, other_train)
+        cotrain_labels.append(other.labels)
     model = build(cfg, clips).to(device)
     if cfg.init and not (resume and (Path(cfg.out) / "last.pt").exists()):
         kept = init_from(model, cfg.init)
@@ -244,7 +264,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     teacher = load_teacher(cfg, clips).to(device) if cfg.teacher else None
     lst = None
     if cfg.lst:
-        emb = class_text_embeddings(desc, clips.labels, cfg.cache_dir)
+        emb = np.concatenate([class_text_embeddings(description_file(name), names, cfg.cache_dir)
+                              for name, names in zip((cfg.dataset, *cfg.cotrain), (labels, *cotrain_labels),
+                                                     strict=True)])
         lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
     params = list(model.parameters()) + (list(lst.parameters()) if lst else [])
     opt = make_optimizer(cfg, params)
@@ -290,10 +312,12 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     if world > 1:
         ids = [local] if device.type == "cuda" else None
         net = torch.nn.parallel.DistributedDataParallel(objective, device_ids=ids)
-    meta = {"train_config": asdict(cfg), "model_config": model.config.to_dict(), "labels": clips.labels,
+    meta = {"train_config": asdict(cfg), "model_config": model.config.to_dict(), "labels": labels,
             "feature_config": fcfg.to_dict(), "augment": aug.to_dict(), "dataset": cfg.dataset,
             "split": {"train": len(train_idx), "val": len(val_idx), "test": len(test_idx)},
             "precision": precision}
+    if cfg.cotrain:  # the classifier's rows after this dataset's (dropped by load_checkpoint)
+        meta["cotrain_labels"] = clips.labels[len(labels):]
     (out / "config.json").write_text(json.dumps(meta, indent=1))
     for epoch in range(start, cfg.epochs):
         ds.rng = np.random.default_rng([cfg.seed, rank, epoch])
@@ -323,7 +347,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
                "lr": opt.param_groups[0]["lr"], "peak_rss_mb": peak_rss_mb()}
         if rank == 0:
             if len(val_idx):
-                logits = predict_clips(scored, [clips.features[i] for i in val_idx], device)
+                logits = [lg[:, : len(labels)]
+                          for lg in predict_clips(scored, [clips.features[i] for i in val_idx], device)]
                 s = score(logits, clips.targets[val_idx])
                 rec.update(val_top1=s["top1"], val_early40=s["early"]["0.4"])
                 metric = s["top1"] + 0.5 * s["early"]["0.4"]
@@ -350,6 +375,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         ck = torch.load(out / ("best.pt" if cfg.select == "val" else "last.pt"), map_location=device,
                         weights_only=False)
         model.load_state_dict(ck["model"])
+        model.keep_classes(len(labels))
         logits = predict_clips(model, [clips.features[i] for i in test_idx], device)
         s = score(logits, clips.targets[test_idx])
         result = {"test": s, "epoch": ck["epoch"] + 1, "select": cfg.select, "history": history, "meta": meta}
@@ -409,10 +435,13 @@ def init_from(model: CausalSTGCN, path: str | Path) -> int:
 
 
 def load_checkpoint(path: str | Path) -> tuple[CausalSTGCN, dict]:
-    """Model (eval mode, CPU) and metadata from a ``best.pt`` / ``last.pt`` checkpoint."""
+    """Model (eval mode, CPU) and metadata from a ``best.pt`` / ``last.pt`` checkpoint; a co-trained
+    run's model keeps its own dataset's classes (``meta["labels"]``) only."""
     ck = torch.load(path, map_location="cpu", weights_only=False)
     model = CausalSTGCN(ModelConfig.from_dict(ck["meta"]["model_config"]))
     model.load_state_dict(ck["model"])
+    if ck["meta"].get("cotrain_labels"):
+        model.keep_classes(len(ck["meta"]["labels"]))
     return model.eval(), ck["meta"]
 
 
