@@ -380,7 +380,7 @@ class CausalSTGCN(nn.Module):
 
     def keep_classes(self, k: int) -> CausalSTGCN:
         """Keep the classifier's first *k* classes (drop those a co-trained dataset added after them).
-        Their logits are unchanged, so the arg-max among them is too."""
+        Their logits are unchanged (up to float rounding), and so is the arg-max among them."""
         if not 0 < k <= self.config.num_classes:
             raise ValueError(f"cannot keep {k} of {self.config.num_classes} classes")
         fc = nn.Linear(self.fc.in_features, k).to(self.fc.weight.device)

@@ -162,6 +162,48 @@ def test_init_from_another_run(tiny_ucla, tmp_path, capsys) -> None:
                     "--init", src_ck])
 
 
+def test_cotraining_learns_both_datasets_and_saves_a_model_of_its_own_classes(tiny_ucla, tiny_msr, tmp_path,
+                                                                             capsys) -> None:
+    """--cotrain msr-action3d: MSR's training subjects join the training clips under their own 20
+    classes (LST included); checkpoints, evaluation and export give NW-UCLA's 10 classes."""
+    root = tmp_path / "data"  # one data root holding both datasets, as ../shared/data does
+    root.mkdir()
+    (root / "nw_ucla").symlink_to(tiny_ucla)
+    (root / "msr_action3d").symlink_to(tiny_msr / "msr_action3d")
+    cache, out = str(tmp_path / "cache"), tmp_path / "cot"
+    common = ["--dataset", "nw-ucla", "--data", str(root), "--model", SMALL, "--cache-dir", cache, "--quiet",
+              "--val-fraction", "0.25", "--out", str(out), "--cotrain", "msr-action3d"]
+    assert train_main([*common, "--epochs", "1"]) == 0
+    assert train_main([*common, "--epochs", "2", "--resume"]) == 0
+    ck = torch.load(out / "last.pt", weights_only=False)
+    meta = ck["meta"]
+    assert meta["labels"] == load_dataset("nw-ucla", tiny_ucla, cache, progress=False).labels
+    assert meta["cotrain_labels"][:2] == ["high arm wave", "horizontal arm wave"]
+    assert ck["model"]["fc.weight"].shape[0] == 30 and ck["lst"]  # trained on 10 + 20 classes
+    ucla_train = len(split_indices(load_dataset("nw-ucla", tiny_ucla, cache, progress=False))[0])
+    # NW-UCLA's training views less the hold-out, plus MSR's odd subjects 1 and 3 (20 actions each)
+    assert meta["split"]["train"] + meta["split"]["val"] == ucla_train + 40
+    model, _ = load_checkpoint(out / "last.pt")
+    assert model.fc.out_features == 10
+    res = json.loads((out / "result.json").read_text())
+    capsys.readouterr()
+    onnx_path = tmp_path / "cot.onnx"
+    assert export_main(["--checkpoint", str(out / "last.pt"), "--out", str(onnx_path), "--data", str(root),
+                        "--cache-dir", cache]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["max_abs_diff_ort_vs_torch"] < 1e-4
+    assert evaluate_main(["--model", str(onnx_path), "--dataset", "nw-ucla", "--data", str(root), "--json",
+                          "--cache-dir", cache]) == 0
+    ev = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert len(ev["per_class"]) == 10 and abs(ev["top1"] - res["test"]["top1"]) < 1e-6
+    # the dataset itself, twice, or with a teacher: one clear line
+    for bad, msg in ((["--cotrain", "nw-ucla"], "each once"),
+                     (["--cotrain", "msr-action3d", "msr-action3d"], "each once"),
+                     (["--cotrain", "msr-action3d", "--teacher", str(out / "last.pt")],
+                      "cannot supervise co-training")):
+        assert skelapp_main(["train", *common[:-2], *bad, "--epochs", "1", "--out", str(tmp_path / "x")]) == 2
+        assert msg in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("batching", "extra"),
                          [("raw", []), ("augmented", []), ("raw", ["--ema-epochs", "1"])])
 def test_a_crash_mid_epoch_resumes_as_if_never_interrupted(tiny_ucla, tmp_path, monkeypatch,

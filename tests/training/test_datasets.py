@@ -25,6 +25,7 @@ from skelapp.training.datasets import (
     scan,
     split_indices,
     validation_split,
+    with_cotraining,
 )
 
 
@@ -61,6 +62,27 @@ def test_errors(tiny_ucla, tmp_path) -> None:
     short = SkeletonSequence.from_joints(np.zeros((1, 20, 3)), KINECT_V1, fps=15.0)
     with pytest.raises(DatasetError, match="frames"):
         prepare(short, FeatureConfig(), "short", min_frames=4)
+
+
+def test_cotraining_appends_the_other_datasets_clips_under_their_own_classes(tiny_ucla, tiny_msr,
+                                                                               tmp_path) -> None:
+    ucla = load_dataset("nw-ucla", tiny_ucla, tmp_path, progress=False)
+    msr = load_dataset("msr-action3d", tiny_msr, tmp_path, progress=False)
+    odd = split_indices(msr)[0]
+    both = with_cotraining(ucla, msr, odd)
+    assert both.dataset == "nw-ucla" and both.labels == ucla.labels + MSR_LABELS
+    assert len(both) == len(ucla) + len(odd) == 120 + 40
+    assert both.names[:120] == ucla.names and both.names[120:] == [msr.names[i] for i in odd]
+    assert np.array_equal(both.targets[:120], ucla.targets)
+    # an MSR clip keeps its class: the same name, after NW-UCLA's 10
+    assert [both.labels[t] for t in both.targets[120:]] == [msr.labels[msr.targets[i]] for i in odd]
+    assert set(both.subjects[120:]) == {1, 3}  # the indices given: MSR's training subjects only
+    assert both.features[125] is msr.features[odd[5]] and both.joints[125] is msr.joints[odd[5]]
+    with pytest.raises(DatasetError, match="class names in both"):
+        with_cotraining(ucla, ucla, np.arange(3))
+    faced = load_dataset("msr-action3d", tiny_msr, tmp_path, FeatureConfig(facing=True), progress=False)
+    with pytest.raises(DatasetError, match="different input features"):
+        with_cotraining(ucla, faced, odd)
 
 
 def test_msr_action_subsets(tiny_msr, tmp_path) -> None:

@@ -70,6 +70,24 @@ def test_torch_streaming_equals_offline(kw) -> None:
     assert torch.allclose(torch.cat(chunks, 1), ref, atol=1e-4)
 
 
+def test_keep_classes_drops_the_classifier_rows_after_the_first_k() -> None:
+    m = _random_model(window=16, num_classes=30)
+    x = torch.randn(2, 25, 20, 6)
+    with torch.no_grad():
+        full, _ = m.forward_offline(x)
+        m.keep_classes(10)
+        kept, _ = m.forward_offline(x)
+        states, steps = m.initial_states(2), []
+        for t in range(x.shape[1]):  # streaming still equals offline
+            o, *states = m(x[:, t : t + 1], *states)
+            steps.append(o)
+    assert m.config.num_classes == 10 and kept.shape == (2, 25, 10)
+    assert torch.allclose(kept, full[..., :10], atol=1e-6)  # the same rows (up to matmul rounding)
+    assert torch.allclose(torch.cat(steps, 1), kept, atol=1e-4)
+    with pytest.raises(ValueError, match="cannot keep 11 of 10"):
+        m.keep_classes(11)
+
+
 def test_causal_prefix_independent_of_future() -> None:
     m = _random_model(1)
     x = torch.randn(1, 30, 20, 6)
