@@ -82,3 +82,13 @@ def tiny_msr(tmp_path_factory) -> Path:
             rows = np.concatenate([pose.reshape(-1, 3), np.ones((pose.shape[0] * 20, 1))], axis=1)
             np.savetxt(d / f"a{a:02d}_s{s:02d}_e01_skeleton3D.txt", rows, fmt="%.5f")
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tiny_ucla, tiny_msr, tmp_path_factory) -> Path:
+    """One data root holding both synthetic sets (``nw_ucla/``, ``msr_action3d/``), laid out like
+    ../shared/data, for co-training."""
+    root = tmp_path_factory.mktemp("data")
+    (root / "nw_ucla").symlink_to(tiny_ucla)
+    (root / "msr_action3d").symlink_to(tiny_msr / "msr_action3d")
+    return root

@@ -162,14 +162,11 @@ def test_init_from_another_run(tiny_ucla, tmp_path, capsys) -> None:
                     "--init", src_ck])
 
 
-def test_cotraining_learns_both_datasets_and_saves_a_model_of_its_own_classes(tiny_ucla, tiny_msr, tmp_path,
+def test_cotraining_learns_both_datasets_and_saves_a_model_of_its_own_classes(tiny_ucla, tiny_data, tmp_path,
                                                                              capsys) -> None:
     """--cotrain msr-action3d: MSR's training subjects join the training clips under their own 20
     classes (LST included); checkpoints, evaluation and export give NW-UCLA's 10 classes."""
-    root = tmp_path / "data"  # one data root holding both datasets, as ../shared/data does
-    root.mkdir()
-    (root / "nw_ucla").symlink_to(tiny_ucla)
-    (root / "msr_action3d").symlink_to(tiny_msr / "msr_action3d")
+    root = tiny_data
     cache, out = str(tmp_path / "cache"), tmp_path / "cot"
     common = ["--dataset", "nw-ucla", "--data", str(root), "--model", SMALL, "--cache-dir", cache, "--quiet",
               "--val-fraction", "0.25", "--out", str(out), "--cotrain", "msr-action3d"]

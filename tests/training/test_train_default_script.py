@@ -18,19 +18,20 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_default.sh"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-@pytest.mark.parametrize(("seeds", "streams"), [(None, None), ("0 1", None), ("0 1", "joint_bone")],
-                         ids=["default", "two-seeds", "fused-two-seeds"])
-def test_train_default_script(tiny_ucla, tmp_path, seeds, streams) -> None:
+@pytest.mark.parametrize(("seeds", "streams", "cotrain"),
+                         [(None, None, None), ("0 1", None, "msr-action3d"), ("0 1", "joint_bone", None)],
+                         ids=["default", "two-seeds-cotrained", "fused-two-seeds"])
+def test_train_default_script(tiny_data, tmp_path, seeds, streams, cotrain) -> None:
     """Default: the seed-0 joint + bone pair (the shipped model); SEEDS adds the streams once per
-    seed, STREAMS picks them."""
+    seed, STREAMS picks them, COTRAIN adds another dataset's training clips (MSR Action3D's)."""
     env = {**os.environ, "EPOCHS": "1", "CACHE": str(tmp_path / "cache"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    for name, value in (("SEEDS", seeds), ("STREAMS", streams)):
+    for name, value in (("SEEDS", seeds), ("STREAMS", streams), ("COTRAIN", cotrain), ("RESUME", None)):
         env.pop(name, None)
-        if value:
+        if value is not None:
             env[name] = value
     out = tmp_path / "default"
-    done = subprocess.run(["bash", str(SCRIPT), str(tiny_ucla), str(out)], env=env, capture_output=True,
+    done = subprocess.run(["bash", str(SCRIPT), str(tiny_data), str(out)], env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     rec = StreamingRecognizer(out / "model.onnx", prefer_gpu=False)
@@ -44,4 +45,12 @@ def test_train_default_script(tiny_ucla, tmp_path, seeds, streams) -> None:
         cfg = json.loads((out / run / "config.json").read_text())
         assert cfg["model_config"]["stream"] == stream and cfg["split"]["val"] == 0
         assert cfg["train_config"]["seed"] == seed and cfg["train_config"]["epochs"] == 1
+        assert cfg["train_config"]["cotrain"] == ([cotrain] if cotrain else [])
     assert "Top-1" in (out / "eval" / "model_card.md").read_text()
+    if seeds is None:  # RESUME=1 continues each run from its last.pt (here: already at its last epoch)
+        again = subprocess.run(["bash", str(SCRIPT), str(tiny_data), str(out)], capture_output=True,
+                               text=True, env={**env, "RESUME": "1", "TRAIN_ONLY": "1"}, timeout=600)
+        assert again.returncode == 0, again.stderr[-2000:]
+        for run, _, _ in runs:
+            assert f"resumed from {out / run / 'last.pt'} at epoch 1" in (out / f"{run}.log").read_text()
+            assert len(json.loads((out / run / "history.json").read_text())) == 1
