@@ -9,8 +9,8 @@
 # (no export, no evaluation: OUT's model.onnx and eval/ are left as they are). COTRAIN: datasets
 # whose standard training split joins the training clips under their own classes, e.g.
 # COTRAIN=msr-action3d (read from DATA_DIR/msr_action3d: its odd subjects; not the default,
-# docs/decisions/dev50.md and dev51.md); default none. RESUME=1 continues interrupted runs from their last.pt
-# (with the same settings) instead of starting them afresh.
+# docs/decisions/dev50.md and dev51.md); default none. RESUME=1 continues interrupted runs from
+# their last.pt (with the same settings) instead of starting them afresh.
 #   usage: [EPOCHS=100] [SEEDS=0] [STREAMS="joint bone"] [PARALLEL=2] [CACHE=runs/cache] [TRAIN_ONLY=0]
 #          [COTRAIN=] [RESUME=0] bash scripts/train_default.sh [DATA_DIR] [OUT_DIR]
 # Seed 0 writes OUT/<stream>, seed s > 0 writes OUT/<stream>_s<s>; the ensemble lists them in that order.

@@ -125,13 +125,12 @@ def with_cotraining(cs: ClipSet, other: ClipSet, indices: np.ndarray) -> ClipSet
                            "different input features")
     if shared := sorted(set(cs.labels) & set(other.labels)):
         raise DatasetError(f"co-training {other.dataset} with {cs.dataset}: class names in both: {shared}")
-    pick = [int(i) for i in indices]
+    idx = np.asarray(indices, int)
+    add = other.take(idx, other.labels, other.targets[idx] + len(cs.labels))
     return ClipSet(
-        cs.dataset, cs.labels + other.labels, cs.names + [other.names[i] for i in pick],
-        np.concatenate([cs.targets, other.targets[pick] + len(cs.labels)]),
-        np.concatenate([cs.subjects, other.subjects[pick]]), np.concatenate([cs.views, other.views[pick]]),
-        cs.joints + [other.joints[i] for i in pick], cs.confidence + [other.confidence[i] for i in pick],
-        cs.features + [other.features[i] for i in pick], cs.feature_config)
+        cs.dataset, cs.labels + other.labels, cs.names + add.names, np.concatenate([cs.targets, add.targets]),
+        np.concatenate([cs.subjects, add.subjects]), np.concatenate([cs.views, add.views]),
+        cs.joints + add.joints, cs.confidence + add.confidence, cs.features + add.features, cs.feature_config)
 
 
 def main_body(seq: SkeletonSequence) -> SkeletonSequence:

@@ -247,15 +247,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     val_idx = np.array([], int)
     if cfg.val_fraction > 0:
         train_idx, val_idx = validation_split(clips, train_idx, cfg.val_fraction, cfg.seed)
-    cotrain_labels: list[list[str]] = []  # each co-trained dataset's classes
     labels = clips.labels  # this dataset's classes: what checkpoints and results report
+    label_sets = [(cfg.dataset, labels)]  # each trained dataset and its classes, in classifier order
     for name in cfg.cotrain:
         other = load_dataset(name, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0)
         other = protocol_clips(other)  # its standard protocol: train on its standard training split
         other_train = split_indices(other)[0]
         train_idx = np.concatenate([train_idx, len(clips) + np.arange(len(other_train))])
         clips = with_cotraining(clips, other, other_train)
-        cotrain_labels.append(other.labels)
+        label_sets.append((name, other.labels))
     model = build(cfg, clips).to(device)
     if cfg.init and not (resume and (Path(cfg.out) / "last.pt").exists()):
         kept = init_from(model, cfg.init)
@@ -265,8 +265,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     lst = None
     if cfg.lst:
         emb = np.concatenate([class_text_embeddings(description_file(name), names, cfg.cache_dir)
-                              for name, names in zip((cfg.dataset, *cfg.cotrain), (labels, *cotrain_labels),
-                                                     strict=True)])
+                              for name, names in label_sets])
         lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
     params = list(model.parameters()) + (list(lst.parameters()) if lst else [])
     opt = make_optimizer(cfg, params)
