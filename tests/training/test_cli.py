@@ -174,10 +174,11 @@ def test_cotraining_learns_both_datasets_and_saves_a_model_of_its_own_classes(ti
     assert train_main([*common, "--epochs", "2", "--resume"]) == 0
     ck = torch.load(out / "last.pt", weights_only=False)
     meta = ck["meta"]
-    assert meta["labels"] == load_dataset("nw-ucla", tiny_ucla, cache, progress=False).labels
+    ucla = load_dataset("nw-ucla", tiny_ucla, cache, progress=False)
+    assert meta["labels"] == ucla.labels
     assert meta["cotrain_labels"][:2] == ["high arm wave", "horizontal arm wave"]
     assert ck["model"]["fc.weight"].shape[0] == 30 and ck["lst"]  # trained on 10 + 20 classes
-    ucla_train = len(split_indices(load_dataset("nw-ucla", tiny_ucla, cache, progress=False))[0])
+    ucla_train = len(split_indices(ucla)[0])
     # NW-UCLA's training views less the hold-out, plus MSR's odd subjects 1 and 3 (20 actions each)
     assert meta["split"]["train"] + meta["split"]["val"] == ucla_train + 40
     model, _ = load_checkpoint(out / "last.pt")
