@@ -94,6 +94,11 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--cotrain", nargs="+", default=[], choices=DATASETS, metavar="DATASET",
                    help="also train on these datasets' standard training splits (read from --data), under "
                         "their own classes; the saved model predicts --dataset's classes only")
+    p.add_argument("--mix", choices=("none", "parts", "mixup"), default="none",
+                   help="batch mixing: a body part from another clip of the batch (parts) or the whole "
+                        "clip blended (mixup), the partner's label weighted alike (training/mixing.py)")
+    p.add_argument("--mix-prob", type=float, default=0.5, help="probability that a batch is mixed")
+    p.add_argument("--mix-alpha", type=float, default=0.2, help="mixup's blend weight ~ Beta(alpha, alpha)")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     if a.ema_epochs < 0:
@@ -115,7 +120,7 @@ def train_main(argv: list[str] | None = None) -> int:
         model={**a.model, **({"stream": a.stream} if a.stream else {})},
         features=a.features, select=a.select, ntu_missing=a.ntu_missing, init=a.init,
         teacher=a.teacher, distill_weight=a.distill_weight, distill_temperature=a.distill_temperature,
-        ema_epochs=a.ema_epochs, cotrain=a.cotrain,
+        ema_epochs=a.ema_epochs, cotrain=a.cotrain, mix=a.mix, mix_prob=a.mix_prob, mix_alpha=a.mix_alpha,
     )
     res = train(cfg, resume=a.resume, progress=not a.quiet)
     if res:

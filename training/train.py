@@ -44,6 +44,7 @@ from .losses import (
     last_frame_weights,
     prefix_weights,
 )
+from .mixing import MIXES, mix_batch
 from .model import CausalSTGCN, EnsembleSTGCN, ModelConfig
 from .precision import resolve_precision
 from .text import class_text_embeddings, description_file
@@ -93,6 +94,11 @@ class TrainConfig:
     # the network and the loss; checkpoints' metadata and everything that loads them (evaluation,
     # export) keep this dataset's classes only (see load_checkpoint)
     cotrain: list[str] = field(default_factory=list)
+    # batch mixing (see mixing.py): "none", "parts" (body-part CutMix) or "mixup"; per-batch
+    # probability, and mixup's Beta(alpha, alpha)
+    mix: str = "none"
+    mix_prob: float = 0.5
+    mix_alpha: float = 0.2
 
 
 def pick_device(name: str) -> torch.device:
@@ -172,16 +178,26 @@ class Objective(torch.nn.Module):
         self.distill_weight, self.distill_temperature = distill_weight, distill_temperature
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor,
-                teacher_logits: torch.Tensor | None = None) -> torch.Tensor:
+                teacher_logits: torch.Tensor | None = None, partner_labels: torch.Tensor | None = None,
+                lam: float = 0.0) -> torch.Tensor:
         """*teacher_logits* ``(B, T, K)``: a teacher's per-frame logits on the same batch, distilled
-        on the frames the classification loss supervises."""
+        on the frames the classification loss supervises. *partner_labels*: a mixed batch's
+        second labels (see mixing.py), weighing *lam* in the classification and LST losses."""
         logits, fmap = self.model.forward_offline(x, mask)
-        loss = self.loss_fn(logits, mask, y, self.label_smoothing)
-        if self.lst is not None:
-            loss = loss + self.lst_weight * self.lst(fmap, mask, y)
+        loss = self._supervised(logits, fmap, mask, y)
+        if partner_labels is not None:
+            loss = (1 - lam) * loss + lam * self._supervised(logits, fmap, mask, partner_labels)
         if teacher_logits is not None:
             loss = loss + self.distill_weight * distillation_loss(
                 logits, teacher_logits, self.frame_weights(mask), self.distill_temperature)
+        return loss
+
+    def _supervised(self, logits: torch.Tensor, fmap: torch.Tensor, mask: torch.Tensor,
+                    y: torch.Tensor) -> torch.Tensor:
+        """The label's losses: classification, plus LST if on."""
+        loss = self.loss_fn(logits, mask, y, self.label_smoothing)
+        if self.lst is not None:
+            loss = loss + self.lst_weight * self.lst(fmap, mask, y)
         return loss
 
 
@@ -228,6 +244,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         torch.set_num_threads(cfg.threads)
     limit_onednn_cache()
     precision = resolve_precision(cfg.precision, device)
+    if cfg.mix not in MIXES or not 0.0 <= cfg.mix_prob <= 1.0 or cfg.mix_alpha <= 0:
+        raise SettingsError(f"mix {cfg.mix!r} (one of {', '.join(MIXES)}), probability {cfg.mix_prob} "
+                            f"(0 to 1), alpha {cfg.mix_alpha} (> 0): out of range")
     if cfg.batching not in BATCHINGS:
         raise ValueError(f"unknown batching {cfg.batching!r}; use one of {', '.join(BATCHINGS)}")
     out = Path(cfg.out)
@@ -321,18 +340,22 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     for epoch in range(start, cfg.epochs):
         ds.rng = np.random.default_rng([cfg.seed, rank, epoch])
         sampler.set_epoch(epoch, ds.plan_epoch([cfg.seed, epoch]) if cfg.batching == "augmented" else None)
+        mix_rng = np.random.default_rng([cfg.seed, rank, epoch, 52])  # per epoch: resumes alike
         net.train()
         t0, tot, n = time.time(), 0.0, 0
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress or rank > 0,
                    leave=False)
         for x, mask, y in bar:
             x, mask, y = x.to(device), mask.to(device), y.to(device)
+            mix = mix_batch(x, mask, y, cfg.mix, cfg.mix_prob, cfg.mix_alpha, mix_rng)
+            if mix is not None:
+                x = mix.x
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
                 soft = None
                 if teacher is not None:
                     with torch.no_grad():
                         soft = teacher.forward_offline(x)[0]
-                loss = net(x, mask, y, soft)
+                loss = net(x, mask, y, soft, *((mix.partner_labels, mix.lam) if mix else ()))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)

@@ -322,10 +322,11 @@ def test_sgd_optimizer_trains_resumes_and_is_recorded(tiny_ucla, tmp_path) -> No
         make_optimizer(TrainConfig(optimizer="lamb"), [torch.nn.Parameter(torch.zeros(1))])
 
 
-@pytest.mark.parametrize("option", ["--stream", "--optimizer"])
+@pytest.mark.parametrize("option", ["--stream", "--optimizer", "--mix"])
 def test_spelled_out_choices_are_the_trainers(option, capsys) -> None:
-    """The CLI spells the streams and optimizers out (no torch import for --help); they must be the
-    model's streams and the trainer's optimizers."""
+    """The CLI spells the streams, optimizers and mixes out (no torch import for --help); they must
+    be the model's streams, the trainer's optimizers and the mixing module's modes."""
+    from skelapp.training.mixing import MIXES
     from skelapp.training.model import STREAMS
     from skelapp.training.train import OPTIMIZERS
 
@@ -335,7 +336,8 @@ def test_spelled_out_choices_are_the_trainers(option, capsys) -> None:
     assert "invalid choice" in err and "motion" in err
     # argparse quotes the choices on some Python versions and not on others
     listed = err.split("choose from", 1)[1].split(")", 1)[0]
-    assert [c.strip(" '") for c in listed.split(",")] == list(STREAMS if option == "--stream" else OPTIMIZERS)
+    expected = {"--stream": STREAMS, "--optimizer": OPTIMIZERS, "--mix": MIXES}[option]
+    assert [c.strip(" '") for c in listed.split(",")] == list(expected)
 
 
 def test_msr_action_subset_train_export_evaluate(tiny_msr, tmp_path, capsys) -> None:
@@ -381,6 +383,9 @@ def test_bad_model_settings_and_weight_average_are_one_line_errors(tiny_ucla, tm
     with pytest.raises(SystemExit):
         skelapp_main([*common, "--prefix-power", "-2"])
     assert "--prefix-power must be >= 0 (1 = the default linear weights), got -2.0" in capsys.readouterr().err
+    assert skelapp_main([*common, "--mix", "parts", "--mix-prob", "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert "probability 1.5 (0 to 1)" in err and "Traceback" not in err
     # the same for the other JSON override flags: unknown keys, text that is not a JSON object
     for flag, text, reason in (("--augment", '{"crop_keep_ends": true}', "'crop_keep_ends'"),
                                ("--features", '{"facin": true}', "'facin'")):
