@@ -28,6 +28,9 @@ class AugmentConfig:
     mirror_prob: float = 0.5  # probability of a left-right mirror (x -> -x, left/right joints swapped)
     joint_offset: float = 0.0  # metres: std of a per-clip constant offset of each joint (skeleton fit)
     jitter: float = 0.0  # metres: std of independent noise on every joint in every frame (sensor noise)
+    # per-clip shear: each off-diagonal entry of a linear map I + S drawn in +/- this (0 = off); a
+    # skewed skeleton fit, as a sensor gives from an oblique view
+    shear: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("crop_prob", "crop_keep_end", "mirror_prob"):
@@ -38,6 +41,8 @@ class AugmentConfig:
             value = getattr(self, name)
             if value < 0:
                 raise ValueError(f"{name} is a standard deviation in metres (>= 0), got {value!r}")
+        if not 0.0 <= self.shear < 1.0:
+            raise ValueError(f"shear is the largest off-diagonal entry (0 to below 1), got {self.shear!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -110,12 +115,16 @@ def apply_temporal(joints: np.ndarray, conf: np.ndarray, plan: TemporalPlan) -> 
 
 def augment_spatial(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
                     cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Random rotation, per-axis scale, joint offsets, per-frame jitter and mirror of ``(T, V, 3)``
-    joints."""
+    """Random rotation, per-axis scale, shear, joint offsets, per-frame jitter and mirror of
+    ``(T, V, 3)`` joints."""
     d = np.deg2rad
     r = rotation(*(rng.uniform(-1, 1, 3) * [d(cfg.rot_xz_deg), d(cfg.rot_y_deg), d(cfg.rot_xz_deg)]))
     s = rng.uniform(1 - cfg.scale, 1 + cfg.scale, 3)
     out = (joints @ r.T) * s
+    if cfg.shear > 0:  # no draw when off, so runs without shear reproduce
+        m = np.eye(3)
+        m[~np.eye(3, dtype=bool)] = rng.uniform(-cfg.shear, cfg.shear, 6)
+        out = out @ m.T
     if cfg.joint_offset > 0:
         out = out + rng.normal(0.0, cfg.joint_offset, (1, *out.shape[1:]))
     if cfg.jitter > 0:

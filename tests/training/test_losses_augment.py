@@ -225,3 +225,25 @@ def test_augment_probabilities_outside_0_1_are_refused(name: str) -> None:
 def test_negative_noise_sizes_are_refused(name: str) -> None:
     with pytest.raises(ValueError, match=f"{name} is a standard deviation"):
         AugmentConfig(**{name: -0.01})
+
+
+def test_shear_is_one_linear_map_per_clip_of_the_requested_size() -> None:
+    """Shear skews the skeleton by one matrix I + S for the whole clip (|S_ij| <= shear off the
+    diagonal), so limb lengths change but straight motion stays straight; off, it draws nothing."""
+    rng = np.random.default_rng(4)
+    j = rng.normal(size=(10, 20, 3)).astype(np.float32)
+    c = np.ones((10, 20), np.float32)
+    still = dict(rot_y_deg=0, rot_xz_deg=0, scale=0, rate=0, crop_prob=0, mirror_prob=0)
+    for seed in range(20):
+        out, _ = augment(j, c, np.random.default_rng(seed), AugmentConfig(**still, shear=0.3))
+        m = np.linalg.lstsq(j.reshape(-1, 3), out.reshape(-1, 3), rcond=None)[0].T  # out = j @ m.T
+        assert np.allclose(out, j @ m.T, atol=1e-4)  # one linear map for every frame and joint
+        assert np.allclose(np.diag(m), 1, atol=1e-4)
+        off = m[~np.eye(3, dtype=bool)]
+        assert np.abs(off).max() <= 0.3 + 1e-4 and np.abs(off).max() > 0.02
+    plain, reference = np.random.default_rng(9), np.random.default_rng(9)
+    augment(j, c, plain, AugmentConfig(**still))
+    augment(j, c, reference, AugmentConfig(**still, shear=0.0))
+    assert plain.random() == reference.random()
+    with pytest.raises(ValueError, match="shear is the largest off-diagonal entry"):
+        AugmentConfig(shear=1.2)
