@@ -56,6 +56,8 @@ class ModelConfig:
     window_pool: str = "mean"
     # what the window pool reads per frame: "joints" (the last block's map averaged over all joints)
     # or "parts" (averaged over each of BODY_PARTS, side by side: len(BODY_PARTS) times the channels)
+    # or "joints_meanmax" (the mean and the maximum over all joints, side by side: twice the channels;
+    # a hand-only activation is not diluted by the other 19 joints)
     readout: str = "joints"
     dropout: float = 0.1
     stream: str = "joint"  # joint | bone | joint_bone (see module docstring)
@@ -293,7 +295,7 @@ class STBlock(nn.Module):
 
 
 WINDOW_POOLS = ("mean", "meanmax", "gated")
-READOUTS = ("joints", "parts")
+READOUTS = ("joints", "parts", "joints_meanmax")
 
 
 class CausalWindowPool(nn.Module):
@@ -371,7 +373,8 @@ class CausalSTGCN(nn.Module):
         self.register_buffer("part_means", part_means, persistent=False)
         self.feature_dim = cin  # channels per joint (what language supervision pools)
         # channels per frame that the window pool reads
-        self.readout_dim = cin * (1 if part_means is None else part_means.shape[1])
+        self.readout_dim = cin * (part_means.shape[1] if part_means is not None
+                                  else 2 if cfg.readout == "joints_meanmax" else 1)
         self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax",
                                      channels=self.readout_dim, gated=cfg.window_pool == "gated")
         self.fc = nn.Linear(self.readout_dim * (2 if self.pool.with_max else 1), cfg.num_classes)
@@ -422,7 +425,9 @@ class CausalSTGCN(nn.Module):
 
     def head(self, fmap: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         """Joint- (or part-) pooled map -> windowed mean -> per-frame logits ``(B, T, K)``."""
-        if self.part_means is None:
+        if self.config.readout == "joints_meanmax":
+            per_frame = torch.cat([fmap.mean(dim=3), fmap.amax(dim=3)], dim=1)  # (B, 2C, T)
+        elif self.part_means is None:
             per_frame = fmap.mean(dim=3)
         else:
             b, _, t, _ = fmap.shape
@@ -540,6 +545,8 @@ def streaming_macs(model: CausalSTGCN | EnsembleSTGCN) -> int:
             macs += cin * cout * v
     if model.part_means is not None:  # the per-part means (the plain joint mean is not counted)
         macs += model.readout_dim * v
+    if model.config.readout == "joints_meanmax":  # the maximum over joints (comparisons, as MACs)
+        macs += model.feature_dim * v
     if model.pool.gate is not None:  # the gate reweights the whole window every step
         macs += cfg.window * model.readout_dim
     return macs + model.fc.in_features * cfg.num_classes

@@ -44,7 +44,7 @@ def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
 VARIANTS = [
     {"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}, {"window_pool": "meanmax"},
     {"window_pool": "gated"}, {"tcn": "multiscale"}, {"dynamic_graph": 4}, {"drop_joints": 0.2},
-    {"readout": "parts"}, {"readout": "parts", "window_pool": "gated"},
+    {"readout": "parts"}, {"readout": "parts", "window_pool": "gated"}, {"readout": "joints_meanmax"},
 ]
 
 
@@ -314,7 +314,8 @@ def test_gated_window_is_a_learned_weighted_mean_of_frames_since_the_stream_star
 
 def test_parts_readout_classifies_the_windowed_means_of_each_body_part() -> None:
     """readout "parts": the classifier reads the windowed mean of each body part's joints, side by
-    side, by hand from the last block's map."""
+    side, by hand from the last block's map; "joints_meanmax" the windowed mean and maximum over
+    all joints."""
     m = _random_model(14, window=16, readout="parts").eval()
     parts = part_joint_indices()
     assert len(parts) == len(BODY_PARTS) and m.readout_dim == len(parts) * m.feature_dim
@@ -328,6 +329,14 @@ def test_parts_readout_classifies_the_windowed_means_of_each_body_part() -> None
             assert torch.allclose(logits[:, t], m.fc(pooled), atol=1e-5)
     assert streaming_macs(m) - streaming_macs(_random_model(14, window=16)) == (
         (m.readout_dim - m.feature_dim) * m.config.num_classes + m.readout_dim * 20)
+    m2 = _random_model(14, window=16, readout="joints_meanmax").eval()
+    assert m2.readout_dim == 2 * m2.feature_dim == m2.fc.in_features
+    with torch.no_grad():
+        logits, fmap = m2.forward_offline(x)
+        per_frame = torch.cat([fmap.mean(dim=3), fmap.max(dim=3).values], dim=1)  # (1, 2C, T)
+        for t in (0, 7, 24):
+            pooled = per_frame[:, :, max(0, t - 15) : t + 1].mean(dim=2)
+            assert torch.allclose(logits[:, t], m2.fc(pooled), atol=1e-5)
     with pytest.raises(ValueError, match="unknown readout 'head'"):
         CausalSTGCN(ModelConfig(readout="head"))
     old = {k: v for k, v in m.config.to_dict().items() if k != "readout"}
