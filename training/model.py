@@ -372,9 +372,8 @@ class CausalSTGCN(nn.Module):
                 part_means[joints, k] = 1.0 / len(joints)
         self.register_buffer("part_means", part_means, persistent=False)
         self.feature_dim = cin  # channels per joint (what language supervision pools)
-        # channels per frame that the window pool reads
-        self.readout_dim = cin * (part_means.shape[1] if part_means is not None
-                                  else 2 if cfg.readout == "joints_meanmax" else 1)
+        # channels per frame that the window pool reads: C per joint mean, part mean or joint maximum
+        self.readout_dim = cin * {"joints": 1, "joints_meanmax": 2, "parts": len(BODY_PARTS)}[cfg.readout]
         self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax",
                                      channels=self.readout_dim, gated=cfg.window_pool == "gated")
         self.fc = nn.Linear(self.readout_dim * (2 if self.pool.with_max else 1), cfg.num_classes)
@@ -425,14 +424,14 @@ class CausalSTGCN(nn.Module):
 
     def head(self, fmap: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         """Joint- (or part-) pooled map -> windowed mean -> per-frame logits ``(B, T, K)``."""
-        if self.config.readout == "joints_meanmax":
-            per_frame = torch.cat([fmap.mean(dim=3), fmap.amax(dim=3)], dim=1)  # (B, 2C, T)
-        elif self.part_means is None:
-            per_frame = fmap.mean(dim=3)
-        else:
+        if self.config.readout == "parts":
             b, _, t, _ = fmap.shape
             per_frame = torch.matmul(fmap, self.part_means)  # (B, C, T, P)
             per_frame = per_frame.permute(0, 3, 1, 2).reshape(b, self.readout_dim, t)  # part-major
+        elif self.config.readout == "joints_meanmax":
+            per_frame = torch.cat([fmap.mean(dim=3), fmap.amax(dim=3)], dim=1)  # (B, 2C, T)
+        else:
+            per_frame = fmap.mean(dim=3)
         pooled, new_state = self.pool(per_frame, state)
         return self.fc(pooled.transpose(1, 2)), new_state
 
