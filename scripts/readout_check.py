@@ -1,11 +1,13 @@
-"""Last-frame vs running-mean readout of the same per-frame outputs (decision dev14).
+"""Last-frame vs running-mean vs latter-half readout of the same per-frame outputs (decisions dev14,
+dev55).
 
     python scripts/readout_check.py --dataset nw-ucla --protocol xview-dev --data ../shared/data \
         runs/dev10/base_s0/last.pt runs/dev13/teacher_bone_s0/last.pt
 
 Prints top-1 on whole clips and at 40 % observed for each model and for their ensemble (mean of
-the streams' per-frame probabilities), read from the last observed frame and from the running
-mean of the probabilities over the observed frames.
+the streams' per-frame probabilities), read from the last observed frame, from the running
+mean of the probabilities over the observed frames, and from their mean over the latter half of
+the observed frames (the last ceil(t / 2) of t, at most 64).
 """
 
 from __future__ import annotations
@@ -23,6 +25,17 @@ from skelapp.training.train import score
 
 def running_mean(p: np.ndarray) -> np.ndarray:
     return np.cumsum(p, axis=0) / np.arange(1, len(p) + 1)[:, None]
+
+
+def latter_half_mean(p: np.ndarray, cap: int = 64) -> np.ndarray:
+    """Row t (0-based): the mean of the last ``min(ceil((t + 1) / 2), cap)`` rows up to t."""
+    csum = np.concatenate([np.zeros((1, p.shape[1])), np.cumsum(p, axis=0)])
+    t = np.arange(1, len(p) + 1)
+    k = np.minimum((t + 1) // 2, cap)
+    return (csum[t] - csum[t - k]) / k[:, None]
+
+
+READOUTS = {"last": lambda p: p, "mean": running_mean, "half": latter_half_mean}
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, dict]]:
@@ -48,16 +61,15 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict]]:
         targets = clips.targets[test]
     if len(args.models) > 1:
         probs["ensemble"] = [np.mean(ps, axis=0) for ps in zip(*probs.values(), strict=True)]
-    res = {name: {"last": score(ps, targets), "mean": score([running_mean(p) for p in ps], targets)}
+    res = {name: {r: score([f(p) for p in ps], targets) for r, f in READOUTS.items()}
            for name, ps in probs.items()}
     if args.json:
         print(json.dumps(res))
         return res
-    print(f"{'model':<50} {'last':>7} {'mean':>7} {'last@40':>8} {'mean@40':>8}")
+    print(f"{'model':<50}", *(f"{r:>7}" for r in READOUTS), *(f"{r + '@40':>8}" for r in READOUTS))
     for name, r in res.items():
-        last, mean = r["last"], r["mean"]
-        print(f"{name:<50} {last['top1']:7.2f} {mean['top1']:7.2f} {last['early']['0.4']:8.2f} "
-              f"{mean['early']['0.4']:8.2f}")
+        print(f"{name:<50}", *(f"{r[k]['top1']:7.2f}" for k in READOUTS),
+              *(f"{r[k]['early']['0.4']:8.2f}" for k in READOUTS))
     return res
 
 

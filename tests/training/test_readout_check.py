@@ -1,5 +1,6 @@
-"""scripts/readout_check.py (decision dev14): its last-frame readout is `skelapp evaluate`'s, and its
-running mean is the mean of the probabilities over each observed prefix."""
+"""scripts/readout_check.py (decisions dev14, dev55): its last-frame readout is `skelapp evaluate`'s,
+its running mean is the mean of the probabilities over each observed prefix, and its latter-half
+mean the mean over the last half of each prefix."""
 
 from __future__ import annotations
 
@@ -31,6 +32,15 @@ def test_running_mean_is_the_mean_of_each_prefix() -> None:
     assert np.allclose(got.sum(1), 1.0)
 
 
+def test_latter_half_mean_averages_the_last_half_of_each_prefix() -> None:
+    p = np.random.default_rng(1).dirichlet(np.ones(3), size=9)
+    got = load_script().latter_half_mean(p)
+    # prefix of t frames: its last ceil(t / 2) frames (1 -> 1, 2 -> 1, 3 -> 2, ..., 9 -> 5)
+    assert np.allclose(got, [p[(t + 1) // 2 : t + 1].mean(0) for t in range(9)])
+    capped = [p[t + 1 - min((t + 2) // 2, 2) : t + 1].mean(0) for t in range(9)]  # at most 2 frames
+    assert np.allclose(load_script().latter_half_mean(p, cap=2), capped)
+
+
 def test_readout_check_end_to_end(tiny_ucla, tmp_path, capsys) -> None:
     cache = str(tmp_path / "cache")
     common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--model", SMALL, "--cache-dir", cache,
@@ -53,3 +63,6 @@ def test_readout_check_end_to_end(tiny_ucla, tmp_path, capsys) -> None:
     probs = [np.exp(lg) / np.exp(lg).sum(1, keepdims=True) for lg in logits]
     hits = [p.mean(0).argmax() == y for p, y in zip(probs, clips.targets[test], strict=True)]
     assert res[models[0]]["mean"]["top1"] == float(np.mean(hits) * 100)
+    hits = [p[max(len(p) // 2, len(p) - 64) :].mean(0).argmax() == y
+            for p, y in zip(probs, clips.targets[test], strict=True)]
+    assert res[models[0]]["half"]["top1"] == float(np.mean(hits) * 100)
