@@ -17,6 +17,10 @@ class AugmentConfig:
     scale: float = 0.1  # per-axis scale factor in 1 +/- this
     # temporal: chosen on dev protocols of both datasets (model card, "stronger temporal")
     rate: float = 0.3  # playback rate in 1 +/- this (resampling)
+    # non-uniform playback (0 = off): one interior point of the clip, at 30-70 % of it, moves by up
+    # to this fraction of its distance to the nearer end, so one part plays faster and the other
+    # slower (a piecewise-linear time warp; the clip keeps its length)
+    warp: float = 0.0
     crop_prob: float = 0.8  # probability of taking a random temporal sub-window
     crop_min: float = 0.5  # shortest sub-window, as a fraction of the clip
     # probability that a sub-window ends where the clip ends (random start only; otherwise both ends
@@ -41,6 +45,8 @@ class AugmentConfig:
             value = getattr(self, name)
             if value < 0:
                 raise ValueError(f"{name} is a standard deviation in metres (>= 0), got {value!r}")
+        if not 0.0 <= self.warp < 1.0:
+            raise ValueError(f"warp is a fraction (0 to below 1), got {self.warp!r}")
         if not 0.0 <= self.shear < 1.0:
             raise ValueError(f"shear is the largest off-diagonal entry (0 to below 1), got {self.shear!r}")
 
@@ -57,9 +63,15 @@ def rotation(ax: float, ay: float, az: float) -> np.ndarray:
     return rz @ ry @ rx
 
 
-def resample_rate(joints: np.ndarray, conf: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """Linear interpolation onto the grid ``0, rate, 2 rate, ...`` (rate > 1 = faster motion)."""
+def resample_rate(joints: np.ndarray, conf: np.ndarray, rate: float,
+                  warp: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Linear interpolation onto the grid ``0, rate, 2 rate, ...`` (rate > 1 = faster motion).
+    *warp* ``(u, v)``: the grid is then bent so that the fraction u of the clip is read at the
+    fraction v of the source (piecewise linear, ends fixed; same number of frames)."""
     t = np.arange(0.0, len(joints) - 1 + 1e-9, rate)
+    if warp is not None and len(joints) > 1:
+        end = len(joints) - 1
+        t = np.interp(t, [0.0, warp[0] * end, end], [0.0, warp[1] * end, end])
     i0 = np.floor(t).astype(int)
     i1 = np.minimum(i0 + 1, len(joints) - 1)
     w = (t - i0)[:, None, None]
@@ -84,6 +96,7 @@ class TemporalPlan:
     rate: float  # playback rate (1 = unchanged)
     start: int  # first kept frame of the resampled clip
     length: int  # frames kept
+    warp: tuple[float, float] | None = None  # (u, v) of :func:`resample_rate`; None = uniform
 
 
 def resampled_length(frames: int, rate: float) -> int:
@@ -97,18 +110,22 @@ def plan_temporal(frames: int, rng: np.random.Generator, cfg: AugmentConfig) -> 
     if cfg.rate > 0 and frames > 2:
         rate = float(rng.uniform(1 - cfg.rate, 1 + cfg.rate))
         frames = resampled_length(frames, rate)
+    warp = None
+    if cfg.warp > 0 and frames > 2:  # no draw when off, so runs without a warp reproduce
+        u = float(rng.uniform(0.3, 0.7))
+        warp = (u, u + float(rng.uniform(-cfg.warp, cfg.warp)) * min(u, 1.0 - u))
     start, length = 0, frames
     if frames > cfg.min_frames and rng.random() < cfg.crop_prob:
         length = int(rng.integers(max(cfg.min_frames, int(np.ceil(cfg.crop_min * frames))), frames + 1))
         # 0 and 1 draw no extra number, so runs made when this was a yes/no switch reproduce
         keep_end = cfg.crop_keep_end >= 1 or (cfg.crop_keep_end > 0 and rng.random() < cfg.crop_keep_end)
         start = frames - length if keep_end else int(rng.integers(0, frames - length + 1))
-    return TemporalPlan(rate, start, length)
+    return TemporalPlan(rate, start, length, warp)
 
 
 def apply_temporal(joints: np.ndarray, conf: np.ndarray, plan: TemporalPlan) -> tuple[np.ndarray, np.ndarray]:
-    if plan.rate != 1.0:
-        joints, conf = resample_rate(joints, conf, plan.rate)
+    if plan.rate != 1.0 or plan.warp is not None:
+        joints, conf = resample_rate(joints, conf, plan.rate, plan.warp)
     end = plan.start + plan.length
     return joints[plan.start : end], conf[plan.start : end]
 
@@ -137,7 +154,7 @@ def augment_spatial(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generat
 
 def augment(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
             cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Random rate, temporal crop, rotation, per-axis scale, joint offsets, jitter and mirror of
+    """Random rate, time warp, temporal crop, rotation, per-axis scale, joint offsets, jitter and mirror of
     ``(T, V, 3)`` joints."""
     joints, conf = apply_temporal(joints, conf, plan_temporal(len(joints), rng, cfg))
     return augment_spatial(joints, conf, rng, cfg)

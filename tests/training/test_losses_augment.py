@@ -247,3 +247,38 @@ def test_shear_is_one_linear_map_per_clip_of_the_requested_size() -> None:
     assert plain.random() == reference.random()
     with pytest.raises(ValueError, match="shear is the largest off-diagonal entry"):
         AugmentConfig(shear=1.2)
+
+
+def test_warp_bends_playback_speed_inside_the_clip_and_keeps_its_length() -> None:
+    """A warp (u, v) reads the fraction u of the output at the fraction v of the source: on a joint
+    moving at constant speed, the part before u plays at v / u of the speed and the rest at
+    (1 - v) / (1 - u); ends, length and monotonic time stay."""
+    ramp = np.arange(41, dtype=np.float32)[:, None, None] * np.ones((1, 20, 3), np.float32)
+    c = np.ones((41, 20), np.float32)
+    out, oc = resample_rate(ramp, c, 1.0, warp=(0.5, 0.3))
+    x = out[:, 0, 0]
+    assert len(out) == 41 and oc.shape == (41, 20)
+    assert x[0] == 0 and x[-1] == 40 and np.isclose(x[20], 12.0)
+    speed = np.diff(x)
+    assert np.allclose(speed[:20], 0.6) and np.allclose(speed[20:], 1.4)
+    both, _ = resample_rate(ramp, c, 1.25, warp=(0.5, 0.7))  # with a playback rate: its length
+    assert len(both) == 33 and both[-1, 0, 0] == 40 and np.all(np.diff(both[:, 0, 0]) > 0)
+
+
+def test_warp_plans_stay_monotonic_and_draw_nothing_when_off() -> None:
+    rng = np.random.default_rng(11)
+    cfg = AugmentConfig(rate=0.3, crop_prob=0.0, warp=0.3)
+    plans = [plan_temporal(50, rng, cfg) for _ in range(300)]
+    for p in plans:
+        u, v = p.warp
+        assert 0.3 <= u <= 0.7 and abs(v - u) <= 0.3 * min(u, 1 - u) + 1e-12
+        j, _ = apply_temporal(np.arange(50, dtype=np.float32)[:, None, None] * np.ones((1, 20, 3)),
+                              np.ones((50, 20), np.float32), p)
+        assert len(j) == p.length and np.all(np.diff(j[:, 0, 0]) > 0)
+    assert np.std([p.warp[1] - p.warp[0] for p in plans]) > 0.03
+    off, reference = np.random.default_rng(12), np.random.default_rng(12)
+    assert plan_temporal(50, off, AugmentConfig(warp=0.0)).warp is None
+    plan_temporal(50, reference, AugmentConfig())
+    assert off.random() == reference.random()
+    with pytest.raises(ValueError, match="warp is a fraction"):
+        AugmentConfig(warp=1.0)
