@@ -99,12 +99,17 @@ def train_main(argv: list[str] | None = None) -> int:
                         "clip blended (mixup), the partner's label weighted alike (training/mixing.py)")
     p.add_argument("--mix-prob", type=float, default=0.5, help="probability that a batch is mixed")
     p.add_argument("--mix-alpha", type=float, default=0.2, help="mixup's blend weight ~ Beta(alpha, alpha)")
+    p.add_argument("--forecast", type=float, default=0.0, metavar="WEIGHT",
+                   help="weight of an auxiliary loss that predicts each joint's motion over the next 2, 4 "
+                        "and 8 frames from what the network has seen so far (training only; 0 = off)")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     if a.ema_epochs < 0:
         p.error(f"--ema-epochs must be >= 0 (0 = off), got {a.ema_epochs}")
     if a.prefix_power < 0:
         p.error(f"--prefix-power must be >= 0 (1 = the default linear weights), got {a.prefix_power}")
+    if a.forecast < 0:
+        p.error(f"--forecast is a loss weight, >= 0 (0 = off), got {a.forecast}")
     if a.select == "val" and a.val_fraction <= 0:
         p.error("--select val needs a validation hold-out: give --val-fraction > 0")
     from .train import TrainConfig, train
@@ -121,6 +126,7 @@ def train_main(argv: list[str] | None = None) -> int:
         features=a.features, select=a.select, ntu_missing=a.ntu_missing, init=a.init,
         teacher=a.teacher, distill_weight=a.distill_weight, distill_temperature=a.distill_temperature,
         ema_epochs=a.ema_epochs, cotrain=a.cotrain, mix=a.mix, mix_prob=a.mix_prob, mix_alpha=a.mix_alpha,
+        forecast_weight=a.forecast,
     )
     res = train(cfg, resume=a.resume, progress=not a.quiet)
     if res:

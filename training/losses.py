@@ -1,4 +1,5 @@
-"""Losses: early-prediction (every observed prefix), full-clip baseline, language supervision."""
+"""Losses: early-prediction (every observed prefix), full-clip baseline, language supervision,
+motion forecasting."""
 
 from __future__ import annotations
 
@@ -99,3 +100,38 @@ class LanguageSupervision(nn.Module):
             logits = self.log_scale.exp() * z @ self.text[:, p].T  # (B, K)
             loss = loss + F.cross_entropy(logits, target)
         return loss / len(self.proj)
+
+
+class MotionForecast(nn.Module):
+    """Auxiliary self-supervision (training only, nothing exported): from the last block's map at
+    frame t (which has seen frames up to t only), predict each joint's displacement over the next
+    h frames, for each of ``horizons``: the sum of the input's velocity channels over frames
+    t+1..t+h, i.e. motion the network has not seen yet. Squared error over the frames whose
+    t + h is still in the clip, divided by the batch's mean squared displacement (so 1.0 is what
+    predicting no motion scores), averaged over the horizons."""
+
+    def __init__(self, feature_dim: int, velocity: slice = slice(3, 6),
+                 horizons: tuple[int, ...] = (2, 4, 8)) -> None:
+        super().__init__()
+        if not horizons or min(horizons) < 1:
+            raise ValueError(f"forecast horizons are frame counts >= 1, got {horizons!r}")
+        self.velocity, self.horizons = velocity, tuple(horizons)
+        self.head = nn.Conv2d(feature_dim, 3 * len(self.horizons), 1)
+
+    def forward(self, fmap: Tensor, x: Tensor, mask: Tensor) -> Tensor:
+        """*fmap* ``(B, C, T, V)``, *x* the input features ``(B, T, V, C_in)``, *mask* ``(B, T)``."""
+        b, _, t, v = fmap.shape
+        pred = self.head(fmap).float().view(b, len(self.horizons), 3, t, v).permute(0, 1, 3, 4, 2)
+        vel = x[..., self.velocity].float() * mask[:, :, None, None]
+        cum = F.pad(torch.cumsum(vel, 1), (0, 0, 0, 0, 1, 0))  # cum[:, s] = sum of vel[:, :s]
+        loss = fmap.new_zeros((), dtype=torch.float32)
+        for i, h in enumerate(self.horizons):
+            if h >= t:
+                continue
+            target = cum[:, h + 1 :] - cum[:, 1 : t - h + 1]  # frame s: vel[s+1] + ... + vel[s+h]
+            valid = mask[:, h:].float()[:, :, None]  # s + h inside the clip (masks are prefixes)
+            err = ((pred[:, i, : t - h] - target) ** 2).sum(-1)  # (B, T-h, V)
+            size = (target**2).sum(-1)
+            n = (valid.sum() * v).clamp(min=1)
+            loss = loss + ((err * valid).sum() / n) / ((size * valid).sum() / n).clamp(min=1e-8)
+        return loss / len(self.horizons)

@@ -38,6 +38,7 @@ from .datasets import (
 )
 from .losses import (
     LanguageSupervision,
+    MotionForecast,
     distillation_loss,
     early_prediction_loss,
     full_clip_loss,
@@ -99,6 +100,8 @@ class TrainConfig:
     mix: str = "none"
     mix_prob: float = 0.5
     mix_alpha: float = 0.2
+    # weight of the motion-forecast loss (training only; see losses.MotionForecast); 0 = off
+    forecast_weight: float = 0.0
 
 
 def pick_device(name: str) -> torch.device:
@@ -163,7 +166,8 @@ class Objective(torch.nn.Module):
 
     def __init__(self, model: CausalSTGCN, lst: LanguageSupervision | None, loss: str,
                  lst_weight: float, label_smoothing: float = 0.0, distill_weight: float = 1.0,
-                 distill_temperature: float = 2.0, prefix_power: float = 1.0) -> None:
+                 distill_temperature: float = 2.0, prefix_power: float = 1.0,
+                 forecast: MotionForecast | None = None, forecast_weight: float = 0.0) -> None:
         super().__init__()
         if loss not in ("early", "full"):
             raise ValueError(f"unknown loss {loss!r}; use early or full")
@@ -176,6 +180,7 @@ class Objective(torch.nn.Module):
             self.loss_fn, self.frame_weights = full_clip_loss, last_frame_weights
         self.label_smoothing = label_smoothing
         self.distill_weight, self.distill_temperature = distill_weight, distill_temperature
+        self.forecast, self.forecast_weight = forecast, forecast_weight
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor,
                 teacher_logits: torch.Tensor | None = None, partner_labels: torch.Tensor | None = None,
@@ -190,6 +195,8 @@ class Objective(torch.nn.Module):
         if teacher_logits is not None:
             loss = loss + self.distill_weight * distillation_loss(
                 logits, teacher_logits, self.frame_weights(mask), self.distill_temperature)
+        if self.forecast is not None:
+            loss = loss + self.forecast_weight * self.forecast(fmap, x, mask)
         return loss
 
     def _supervised(self, logits: torch.Tensor, fmap: torch.Tensor, mask: torch.Tensor,
@@ -286,7 +293,14 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         emb = np.concatenate([class_text_embeddings(description_file(name), names, cfg.cache_dir)
                               for name, names in label_sets])
         lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
-    params = list(model.parameters()) + (list(lst.parameters()) if lst else [])
+    forecast = None
+    if cfg.forecast_weight > 0:
+        if not fcfg.velocity:
+            raise SettingsError("the motion-forecast loss predicts the velocity channels; it needs "
+                                "features with velocity")
+        forecast = MotionForecast(model.feature_dim).to(device)
+    params = [*model.parameters(), *(lst.parameters() if lst else ()),
+              *(forecast.parameters() if forecast else ())]
     opt = make_optimizer(cfg, params)
     with typed_settings("augment", cfg.augment):
         aug = AugmentConfig(**cfg.augment)
@@ -319,13 +333,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         sched.load_state_dict(ck["scheduler"])
         if lst is not None and ck.get("lst"):
             lst.load_state_dict(ck["lst"])
+        if forecast is not None and ck.get("forecast"):
+            forecast.load_state_dict(ck["forecast"])
         start, history, best = ck["epoch"] + 1, ck["history"], ck["best"]
         if ck.get("torch_rng") is not None:  # dropout continues as if never interrupted
             torch.set_rng_state(ck["torch_rng"])
         if rank == 0:
             print(f"resumed from {ckpt_path} at epoch {start}")
     objective = Objective(model, lst, cfg.loss, cfg.lst_weight, cfg.label_smoothing, cfg.distill_weight,
-                          cfg.distill_temperature, cfg.prefix_power)
+                          cfg.distill_temperature, cfg.prefix_power, forecast, cfg.forecast_weight)
     net: torch.nn.Module = objective
     if world > 1:
         ids = [local] if device.type == "cuda" else None
@@ -381,6 +397,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
                 print(json.dumps(rec))
             state = {"model": scored.state_dict(), "optimizer": opt.state_dict(),
                      "scheduler": sched.state_dict(), "lst": lst.state_dict() if lst else None,
+                     "forecast": forecast.state_dict() if forecast else None,
                      "epoch": epoch, "history": history, "best": max(best, metric), "meta": meta,
                      "torch_rng": torch.get_rng_state()}
             if ema is not None:
