@@ -117,6 +117,8 @@ class MotionForecast(nn.Module):
             raise ValueError(f"forecast horizons are frame counts >= 1, got {horizons!r}")
         self.velocity, self.horizons = velocity, tuple(horizons)
         self.head = nn.Conv2d(feature_dim, 3 * len(self.horizons), 1)
+        nn.init.zeros_(self.head.weight)  # starts at "no motion" (loss 1.0), not at a random guess
+        nn.init.zeros_(self.head.bias)
 
     def forward(self, fmap: Tensor, x: Tensor, mask: Tensor) -> Tensor:
         """*fmap* ``(B, C, T, V)``, *x* the input features ``(B, T, V, C_in)``, *mask* ``(B, T)``."""
