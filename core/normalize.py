@@ -10,7 +10,9 @@ Per body and per frame (canonical layout, camera space):
    left-minus-right shoulder vector is added to it (two estimates of the body's left-right axis);
 4. features per joint: centred/scaled/rotated position (3) and, if ``velocity``, the joint's
    displacement since the previous frame in the same scaled/rotated frame, *not* centred, so
-   whole-body translation (walking) stays visible (3);
+   whole-body translation (walking) stays visible (3); with ``velocity_limit`` c > 0 each
+   displacement's length d becomes ``c tanh(d / c)`` (direction kept): a tracking glitch (a joint
+   jumping metres between frames) is capped near c while ordinary motion barely changes;
 5. optional ``body_frame``: each joint's bone direction (unit vector from its parent; zero for the
    root) in the body's own frame of that frame: x along the hip line from the left to the right
    hip, y up the spine, z = x cross y; for an upright body facing the sensor that is the camera
@@ -47,8 +49,14 @@ class FeatureConfig:
     facing: bool = False
     facing_shoulders: bool = False  # facing also reads the shoulder line (see the module docstring)
     body_frame: bool = False  # add bone directions in the body's own frame (see the module docstring)
+    velocity_limit: float = 0.0  # torso lengths per frame; soft cap on displacements (see above), 0 = off
     scale_ema: float = 0.1  # weight of the newest torso length in the running scale
     min_torso: float = 0.05  # metres; below this the torso is treated as unknown
+
+    def __post_init__(self) -> None:
+        if not self.velocity_limit >= 0:
+            raise ValueError(f"velocity_limit is a length in torso lengths per frame (>= 0, 0 = off), "
+                             f"got {self.velocity_limit!r}")
 
     @property
     def channels(self) -> int:
@@ -125,11 +133,20 @@ class StreamingFeaturizer:
         out[:, :3] = scaled - (origin @ rot.T) / scale
         if cfg.velocity:
             if self._prev is not None:
-                out[:, 3:6] = scaled - self._prev
+                out[:, 3:6] = soft_limit(scaled - self._prev, cfg.velocity_limit)
             self._prev = scaled
         if cfg.body_frame:
             out[:, -3:] = body_frame_directions(j)
         return out, NormParams(origin, scale, rot)
+
+
+def soft_limit(v: np.ndarray, limit: float) -> np.ndarray:
+    """Rows of *v* with their length d replaced by ``limit * tanh(d / limit)`` (direction kept;
+    ``limit`` 0 = unchanged)."""
+    if limit <= 0:
+        return v
+    d = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v * np.where(d > 1e-12, limit * np.tanh(d / limit) / np.maximum(d, 1e-12), 1.0)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

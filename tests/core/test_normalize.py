@@ -107,7 +107,8 @@ def test_streaming_equals_offline_with_gaps(real_body):
     conf[20:25] = 0  # body lost for five frames
     for cfg in (FeatureConfig(), FeatureConfig(facing=True, velocity=False), FeatureConfig(scale_ema=0.5),
                 FeatureConfig(facing=True, facing_shoulders=True),
-                FeatureConfig(facing=True, body_frame=True), FeatureConfig(velocity=False, body_frame=True)):
+                FeatureConfig(facing=True, body_frame=True), FeatureConfig(velocity=False, body_frame=True),
+                FeatureConfig(facing=True, velocity_limit=0.2)):
         offline = compute_features(joints, conf, cfg)
         fz = StreamingFeaturizer(cfg)
         online = np.stack([fz.push(joints[t], conf[t])[0] for t in range(len(joints))])
@@ -129,20 +130,44 @@ def test_sequence_features_per_body(ntu_dir: Path):
         sequence_features(read_ntu_skeleton(ntu_dir / "S017C003P020R002A055.skeleton"), FeatureConfig())
 
 
+def test_velocity_limit_caps_a_tracking_glitch_and_leaves_ordinary_motion_almost_unchanged(real_body):
+    joints, conf = real_body
+    joints = joints.copy()
+    hand = CANONICAL.index("hand_right")
+    joints[40, hand] += [2.0, 0.5, -1.0]  # the hand jumps 2.3 m for one frame, as a tracker glitch does
+    plain = compute_features(joints, conf, FeatureConfig(facing=True))
+    capped = compute_features(joints, conf, FeatureConfig(facing=True, velocity_limit=1.0))
+    np.testing.assert_array_equal(capped[..., :3], plain[..., :3])  # positions untouched
+    v, w = plain[..., 3:6], capped[..., 3:6]
+    d, e = np.linalg.norm(v, axis=-1), np.linalg.norm(w, axis=-1)
+    assert d[40, hand] > 3 and d[41, hand] > 3  # the jump there and back, in torso lengths
+    assert 0.99 < e[40, hand] < 1.0 and 0.99 < e[41, hand] < 1.0  # capped just under the limit
+    np.testing.assert_allclose(e, np.tanh(d), rtol=1e-5, atol=1e-7)  # length c tanh(d / c), c = 1
+    moving = d > 1e-4
+    np.testing.assert_allclose(w[moving] / e[moving, None], v[moving] / d[moving, None], atol=1e-5)
+    slow = d < 0.1  # ordinary motion: under 0.34 % shorter
+    assert slow.mean() > 0.5 and np.all(e[slow] >= d[slow] * (1 - 0.0034))
+    with pytest.raises(ValueError, match="velocity_limit is a length"):
+        FeatureConfig(velocity_limit=-1.0)
+
+
 def test_config_dict_round_trip():
-    cfg = FeatureConfig(fps=20.0, facing=True)
+    cfg = FeatureConfig(fps=20.0, facing=True, velocity_limit=1.0)
     assert FeatureConfig.from_dict({**cfg.to_dict(), "unknown": 1}) == cfg
+    old = {k: v for k, v in cfg.to_dict().items() if k != "velocity_limit"}  # metadata from before it
+    assert FeatureConfig.from_dict(old).velocity_limit == 0.0
     assert cfg.channels == 6 and FeatureConfig(velocity=False).channels == 3
     assert FeatureConfig(body_frame=True).channels == 9
     assert FeatureConfig(velocity=False, body_frame=True).channels == 6
     assert CANONICAL.joint_names[HIP] == "hip_center"
 
 
-@pytest.mark.parametrize("facing,body_frame", [(False, False), (True, False), (True, True)])
-def test_mirror_features_equal_features_of_the_mirrored_body(real_body, facing, body_frame):
+@pytest.mark.parametrize("facing,body_frame,limit", [(False, False, 0), (True, False, 0), (True, True, 0),
+                                                     (True, False, 0.1)])
+def test_mirror_features_equal_features_of_the_mirrored_body(real_body, facing, body_frame, limit):
     """Mirror test-time averaging relies on this: mirroring commutes with the features."""
     joints, conf = real_body
-    cfg = FeatureConfig(facing=facing, body_frame=body_frame)
+    cfg = FeatureConfig(facing=facing, body_frame=body_frame, velocity_limit=limit)
     feats = compute_features(joints, conf, cfg)
     mirrored = compute_features(mirror_joints(joints, CANONICAL), conf[:, CANONICAL.flip_index], cfg)
     np.testing.assert_allclose(mirror_features(feats), mirrored, atol=1e-5)
