@@ -7,6 +7,7 @@ import json
 
 import pytest
 import torch
+from _padded_batch import padded_batch
 
 from skelapp.app.cli import main as skelapp_main
 from skelapp.training.cli import train_main
@@ -14,13 +15,6 @@ from skelapp.training.losses import MotionForecast
 
 SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})
 
-
-def batch(lengths: list[int], seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
-    t = max(lengths)
-    x = torch.randn(len(lengths), t, 20, 6, generator=g)
-    mask = torch.arange(t)[None] < torch.tensor(lengths)[:, None]
-    return x * mask[..., None, None], mask
 
 
 def future_displacement(x: torch.Tensor, lengths: list[int], h: int) -> torch.Tensor:
@@ -52,7 +46,7 @@ def with_prediction(forecast: MotionForecast, pred: torch.Tensor) -> MotionForec
 
 def test_predicting_the_true_future_scores_zero_and_predicting_no_motion_scores_one() -> None:
     lengths = [12, 7, 10]
-    x, mask = batch(lengths)
+    x, mask = padded_batch(lengths)
     fmap = torch.randn(3, 16, 12, 20)
     f = MotionForecast(16, horizons=(2, 4))
     truth = torch.stack([future_displacement(x, lengths, h) for h in (2, 4)], 1)
@@ -69,7 +63,7 @@ def test_predicting_the_true_future_scores_zero_and_predicting_no_motion_scores_
 
 def test_padding_after_a_clip_does_not_change_the_loss_and_gradients_reach_the_map() -> None:
     lengths = [9, 5]
-    x, mask = batch(lengths, seed=1)
+    x, mask = padded_batch(lengths, seed=1)
     fmap = torch.randn(2, 16, 9, 20, requires_grad=True)
     f = MotionForecast(16)
     assert float(f(fmap, x, mask).detach()) == pytest.approx(1.0)  # the head starts at zero: "no motion"

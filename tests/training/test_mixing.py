@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from _padded_batch import padded_batch
 
 from skelapp.training.cli import train_main
 from skelapp.training.losses import early_prediction_loss
@@ -17,17 +18,9 @@ from skelapp.training.train import Objective
 SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})
 
 
-def batch(lengths: list[int], seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random features ``(B, T, 20, 6)`` zero-padded after each clip's length, and the mask."""
-    g = torch.Generator().manual_seed(seed)
-    t = max(lengths)
-    x = torch.randn(len(lengths), t, 20, 6, generator=g)
-    mask = torch.arange(t)[None] < torch.tensor(lengths)[:, None]
-    return x * mask[..., None, None], mask
-
 
 def test_partners_are_stretched_onto_each_clips_own_frames() -> None:
-    x, mask = batch([6, 3])
+    x, mask = padded_batch([6, 3])
     p = aligned_partners(x, mask, torch.tensor([1, 0]))
     # clip 0 (6 frames) reads its 3-frame partner at frames 0 0 1 1 2 2
     assert torch.equal(p[0], x[1, [0, 0, 1, 1, 2, 2]])
@@ -37,7 +30,7 @@ def test_partners_are_stretched_onto_each_clips_own_frames() -> None:
 
 
 def test_parts_replace_one_body_part_and_weigh_the_partner_by_its_share_of_joints() -> None:
-    x, mask = batch([9, 7, 8, 9])
+    x, mask = padded_batch([9, 7, 8, 9])
     y = torch.tensor([0, 1, 2, 3])
     parts = [set(p) for p in part_joint_indices()]
     seen = set()
@@ -54,7 +47,7 @@ def test_parts_replace_one_body_part_and_weigh_the_partner_by_its_share_of_joint
 
 
 def test_mixup_blends_whole_clips_and_respects_its_probability() -> None:
-    x, mask = batch([5, 5, 4])
+    x, mask = padded_batch([5, 5, 4])
     y = torch.tensor([0, 1, 2])
     mix = mix_batch(x, mask, y, "mixup", 1.0, 0.2, np.random.default_rng(3))
     perm = torch.tensor([int(torch.nonzero(y == lab)[0]) for lab in mix.partner_labels])
@@ -72,7 +65,7 @@ def test_mixed_loss_credits_both_labels() -> None:
     torch.manual_seed(0)
     model = CausalSTGCN(ModelConfig(num_classes=4, in_channels=6, **json.loads(SMALL))).eval()
     objective = Objective(model, None, "early", 0.5)
-    x, mask = batch([8, 6, 7])
+    x, mask = padded_batch([8, 6, 7])
     y, other = torch.tensor([0, 1, 2]), torch.tensor([3, 3, 1])
     logits, _ = model.forward_offline(x, mask)
     own, theirs = early_prediction_loss(logits, mask, y), early_prediction_loss(logits, mask, other)
