@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+from _helpers import SMALL
 
 from skelapp.app.cli import main as skelapp_main
 from skelapp.core.normalize import FeatureConfig
@@ -18,8 +19,6 @@ from skelapp.training.data import pad_collate
 from skelapp.training.datasets import load_dataset, split_indices
 from skelapp.training.losses import distillation_loss, prefix_weights
 from skelapp.training.train import TrainConfig, load_checkpoint, load_teacher, make_optimizer, train
-
-SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})
 
 
 def test_train_resume_export_evaluate(tiny_ucla, tmp_path, capsys) -> None:

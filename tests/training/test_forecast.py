@@ -3,18 +3,12 @@ that it never reads past a clip's end, and training with it end to end (resume, 
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
-from _padded_batch import padded_batch
+from _helpers import padded_batch, train_small
 
 from skelapp.app.cli import main as skelapp_main
-from skelapp.training.cli import train_main
 from skelapp.training.losses import MotionForecast
-
-SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})
-
 
 
 def future_displacement(x: torch.Tensor, lengths: list[int], h: int) -> torch.Tensor:
@@ -80,19 +74,13 @@ def test_padding_after_a_clip_does_not_change_the_loss_and_gradients_reach_the_m
 
 
 def test_training_with_the_forecast_loss_resumes_and_changes_the_weights(tiny_ucla, tmp_path, capsys) -> None:
-    def run(out: str, epochs: int, *extra: str) -> dict:
-        assert train_main(["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(tmp_path / out),
-                           "--model", SMALL, "--cache-dir", str(tmp_path / "cache"), "--quiet",
-                           "--no-lst", "--threads", "1", "--epochs", str(epochs), *extra]) == 0
-        return torch.load(tmp_path / out / "last.pt", weights_only=False)
-
-    whole = run("whole", 2, "--forecast", "0.5")
-    run("split", 1, "--forecast", "0.5")
-    split = run("split", 2, "--forecast", "0.5", "--resume")
+    whole = train_small(tiny_ucla, tmp_path, "whole", 2, "--forecast", "0.5")
+    train_small(tiny_ucla, tmp_path, "split", 1, "--forecast", "0.5")
+    split = train_small(tiny_ucla, tmp_path, "split", 2, "--forecast", "0.5", "--resume")
     assert all(torch.equal(whole["model"][k], split["model"][k]) for k in whole["model"])
     assert all(torch.equal(whole["forecast"][k], split["forecast"][k]) for k in whole["forecast"])
     assert whole["meta"]["train_config"]["forecast_weight"] == 0.5
-    plain = run("plain", 2)
+    plain = train_small(tiny_ucla, tmp_path, "plain", 2)
     assert plain["forecast"] is None
     assert any(not torch.equal(whole["model"][k], plain["model"][k]) for k in plain["model"])
     assert not any(k.startswith("forecast") or "head" in k for k in whole["model"])  # nothing exported

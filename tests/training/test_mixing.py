@@ -7,16 +7,12 @@ import json
 import numpy as np
 import pytest
 import torch
-from _padded_batch import padded_batch
+from _helpers import SMALL, padded_batch, train_small
 
-from skelapp.training.cli import train_main
 from skelapp.training.losses import early_prediction_loss
 from skelapp.training.mixing import aligned_partners, mix_batch
 from skelapp.training.model import CausalSTGCN, ModelConfig, part_joint_indices
 from skelapp.training.train import Objective
-
-SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})
-
 
 
 def test_partners_are_stretched_onto_each_clips_own_frames() -> None:
@@ -77,20 +73,12 @@ def test_mixed_loss_credits_both_labels() -> None:
 def test_mixed_training_resumes_as_if_never_interrupted(tiny_ucla, tmp_path) -> None:
     """The mixing draws are per epoch, so stopping after epoch 1 and resuming gives the weights of
     an uninterrupted run; the mode is recorded in the run's config."""
-    def run(out: str, epochs: int, *extra: str) -> None:
-        assert train_main(["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(tmp_path / out),
-                           "--model", SMALL, "--cache-dir", str(tmp_path / "cache"), "--quiet",
-                           "--no-lst", "--threads", "1", "--epochs", str(epochs), *extra]) == 0
-
     mixup = ("--mix", "mixup", "--mix-prob", "1")
-    run("whole", 2, *mixup)
-    run("split", 1, *mixup)
-    run("split", 2, *mixup, "--resume")
-    whole = torch.load(tmp_path / "whole" / "last.pt", weights_only=False)
-    split = torch.load(tmp_path / "split" / "last.pt", weights_only=False)
+    whole = train_small(tiny_ucla, tmp_path, "whole", 2, *mixup)
+    train_small(tiny_ucla, tmp_path, "split", 1, *mixup)
+    split = train_small(tiny_ucla, tmp_path, "split", 2, *mixup, "--resume")
     assert all(torch.equal(whole["model"][k], split["model"][k]) for k in whole["model"])
     tc = whole["meta"]["train_config"]
     assert (tc["mix"], tc["mix_prob"], tc["mix_alpha"]) == ("mixup", 1.0, 0.2)
-    run("plain", 2)
-    base = torch.load(tmp_path / "plain" / "last.pt", weights_only=False)["model"]
+    base = train_small(tiny_ucla, tmp_path, "plain", 2)["model"]
     assert any(not torch.equal(whole["model"][k], base[k]) for k in base)  # mixing changed training

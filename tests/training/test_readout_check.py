@@ -9,13 +9,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+from _helpers import SMALL
 
 from skelapp.training.cli import train_main
 from skelapp.training.datasets import load_dataset, split_indices
 from skelapp.training.evaluate import checkpoint_per_frame_logits, evaluate, model_feature_config
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "readout_check.py"
-SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})
 
 
 def load_script():
