@@ -62,6 +62,11 @@ class FeatureConfig:
     def channels(self) -> int:
         return 3 * (1 + self.velocity + self.body_frame)
 
+    @property
+    def velocity_channels(self) -> slice | None:
+        """Where the velocity sits in a joint's feature vector (after its position), or None."""
+        return slice(3, 6) if self.velocity else None
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -133,7 +138,7 @@ class StreamingFeaturizer:
         out[:, :3] = scaled - (origin @ rot.T) / scale
         if cfg.velocity:
             if self._prev is not None:
-                out[:, 3:6] = soft_limit(scaled - self._prev, cfg.velocity_limit)
+                out[:, cfg.velocity_channels] = soft_limit(scaled - self._prev, cfg.velocity_limit)
             self._prev = scaled
         if cfg.body_frame:
             out[:, -3:] = body_frame_directions(j)

@@ -105,13 +105,13 @@ class LanguageSupervision(nn.Module):
 class MotionForecast(nn.Module):
     """Auxiliary self-supervision (training only, nothing exported): from the last block's map at
     frame t (which has seen frames up to t only), predict each joint's displacement over the next
-    h frames, for each of ``horizons``: the sum of the input's velocity channels over frames
-    t+1..t+h, i.e. motion the network has not seen yet. Squared error over the frames whose
-    t + h is still in the clip, divided by the batch's mean squared displacement (so 1.0 is what
-    predicting no motion scores), averaged over the horizons."""
+    h frames, for each of ``horizons``: the sum of the input's *velocity* channels (see
+    ``FeatureConfig.velocity_channels``) over frames t+1..t+h, i.e. motion the network has not
+    seen yet. Squared error over the frames whose t + h is still in the clip, divided by the
+    batch's mean squared displacement (so 1.0 is what predicting no motion scores), averaged over
+    the horizons."""
 
-    def __init__(self, feature_dim: int, velocity: slice = slice(3, 6),
-                 horizons: tuple[int, ...] = (2, 4, 8)) -> None:
+    def __init__(self, feature_dim: int, velocity: slice, horizons: tuple[int, ...] = (2, 4, 8)) -> None:
         super().__init__()
         if not horizons or min(horizons) < 1:
             raise ValueError(f"forecast horizons are frame counts >= 1, got {horizons!r}")

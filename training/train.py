@@ -295,10 +295,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
     forecast = None
     if cfg.forecast_weight > 0:
-        if not fcfg.velocity:
+        if fcfg.velocity_channels is None:
             raise SettingsError("the motion-forecast loss predicts the velocity channels; it needs "
                                 "features with velocity")
-        forecast = MotionForecast(model.feature_dim).to(device)
+        forecast = MotionForecast(model.feature_dim, fcfg.velocity_channels).to(device)
     params = [*model.parameters(), *(lst.parameters() if lst else ()),
               *(forecast.parameters() if forecast else ())]
     opt = make_optimizer(cfg, params)

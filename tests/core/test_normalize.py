@@ -157,6 +157,7 @@ def test_config_dict_round_trip():
     old = {k: v for k, v in cfg.to_dict().items() if k != "velocity_limit"}  # metadata from before it
     assert FeatureConfig.from_dict(old).velocity_limit == 0.0
     assert cfg.channels == 6 and FeatureConfig(velocity=False).channels == 3
+    assert cfg.velocity_channels == slice(3, 6) and FeatureConfig(velocity=False).velocity_channels is None
     assert FeatureConfig(body_frame=True).channels == 9
     assert FeatureConfig(velocity=False, body_frame=True).channels == 6
     assert CANONICAL.joint_names[HIP] == "hip_center"

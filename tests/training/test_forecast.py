@@ -8,7 +8,10 @@ import torch
 from _helpers import padded_batch, train_small
 
 from skelapp.app.cli import main as skelapp_main
+from skelapp.core.normalize import FeatureConfig
 from skelapp.training.losses import MotionForecast
+
+VELOCITY = FeatureConfig().velocity_channels  # where padded_batch's 6 channels keep the velocity
 
 
 def future_displacement(x: torch.Tensor, lengths: list[int], h: int) -> torch.Tensor:
@@ -42,7 +45,7 @@ def test_predicting_the_true_future_scores_zero_and_predicting_no_motion_scores_
     lengths = [12, 7, 10]
     x, mask = padded_batch(lengths)
     fmap = torch.randn(3, 16, 12, 20)
-    f = MotionForecast(16, horizons=(2, 4))
+    f = MotionForecast(16, VELOCITY, horizons=(2, 4))
     truth = torch.stack([future_displacement(x, lengths, h) for h in (2, 4)], 1)
     assert float(with_prediction(f, truth)(fmap, x, mask)) == pytest.approx(0.0, abs=1e-10)
     assert float(with_prediction(f, torch.zeros_like(truth))(fmap, x, mask)) == pytest.approx(1.0)
@@ -59,7 +62,7 @@ def test_padding_after_a_clip_does_not_change_the_loss_and_gradients_reach_the_m
     lengths = [9, 5]
     x, mask = padded_batch(lengths, seed=1)
     fmap = torch.randn(2, 16, 9, 20, requires_grad=True)
-    f = MotionForecast(16)
+    f = MotionForecast(16, VELOCITY)
     assert float(f(fmap, x, mask).detach()) == pytest.approx(1.0)  # the head starts at zero: "no motion"
     torch.nn.init.normal_(f.head.weight)
     loss = f(fmap, x, mask)
@@ -70,7 +73,7 @@ def test_padding_after_a_clip_does_not_change_the_loss_and_gradients_reach_the_m
     assert fmap.grad is not None and fmap.grad.abs().sum() > 0
     assert fmap.grad[1, :, 5:].abs().sum() == 0  # no frame after the clip is supervised
     with pytest.raises(ValueError, match="frame counts >= 1"):
-        MotionForecast(16, horizons=(0, 2))
+        MotionForecast(16, VELOCITY, horizons=(0, 2))
 
 
 def test_training_with_the_forecast_loss_resumes_and_changes_the_weights(tiny_ucla, tmp_path, capsys) -> None:
