@@ -2,7 +2,10 @@
 
 Per body and per frame (canonical layout, camera space):
 
-1. origin: the hip centre of that frame;
+1. origin: the hip centre of that frame, or with ``origin_ema`` w > 0 a running (exponential moving)
+   average of the hip centre, w the weight of the newest frame: the body's own recent place, so a
+   hip that drops (sitting down) or travels (walking) shows in the positions for about 1 / w frames
+   and the rest of a long stream's drift fades;
 2. scale: divide by an exponential moving average (``scale_ema``) of the torso length
    ``|shoulder_center - hip_center|`` (robust to single-frame glitches, causal);
 3. optional facing: rotate about +y so the (EMA-smoothed) left-minus-right hip vector lies
@@ -50,6 +53,7 @@ class FeatureConfig:
     facing_shoulders: bool = False  # facing also reads the shoulder line (see the module docstring)
     body_frame: bool = False  # add bone directions in the body's own frame (see the module docstring)
     velocity_limit: float = 0.0  # torso lengths per frame; soft cap on displacements (see above), 0 = off
+    origin_ema: float = 0.0  # weight of the newest hip centre in a running origin (see above), 0 = per frame
     scale_ema: float = 0.1  # weight of the newest torso length in the running scale
     min_torso: float = 0.05  # metres; below this the torso is treated as unknown
 
@@ -57,6 +61,9 @@ class FeatureConfig:
         if not self.velocity_limit >= 0:
             raise ValueError(f"velocity_limit is a length in torso lengths per frame (>= 0, 0 = off), "
                              f"got {self.velocity_limit!r}")
+        if not 0.0 <= self.origin_ema <= 1.0:
+            raise ValueError(f"origin_ema is the weight of the newest frame in the running origin "
+                             f"(0 = each frame's own hip centre, up to 1), got {self.origin_ema!r}")
 
     @property
     def channels(self) -> int:
@@ -109,6 +116,7 @@ class StreamingFeaturizer:
         self._scale: float | None = None
         self._across: np.ndarray | None = None
         self._prev: np.ndarray | None = None  # previous frame, scaled+rotated, uncentred
+        self._origin: np.ndarray | None = None  # running hip centre (origin_ema > 0), camera space
 
     def push(self, joints: np.ndarray, confidence: np.ndarray) -> tuple[np.ndarray, NormParams | None]:
         """``joints`` (V, 3) canonical, ``confidence`` (V,) -> features (V, C)."""
@@ -134,6 +142,10 @@ class StreamingFeaturizer:
             )
             rot = _y_rotation(self._across)
         origin = j[HIP]
+        if cfg.origin_ema > 0:
+            self._origin = origin = origin if self._origin is None else (
+                (1 - cfg.origin_ema) * self._origin + cfg.origin_ema * origin
+            )
         scaled = (j @ rot.T) / scale
         out[:, :3] = scaled - (origin @ rot.T) / scale
         if cfg.velocity:

@@ -58,10 +58,10 @@ def test_constant_torso_scales_to_exactly_one():
     np.testing.assert_allclose(feats[0, :, 3:], 0)
 
 
-@pytest.mark.parametrize("facing", [False, True])
-def test_norm_params_invert_round_trip(real_body, facing):
+@pytest.mark.parametrize("facing,origin_ema", [(False, 0.0), (True, 0.0), (True, 0.05)])
+def test_norm_params_invert_round_trip(real_body, facing, origin_ema):
     joints, conf = real_body
-    fz = StreamingFeaturizer(FeatureConfig(facing=facing))
+    fz = StreamingFeaturizer(FeatureConfig(facing=facing, origin_ema=origin_ema))
     for t in range(len(joints)):
         feats, params = fz.push(joints[t], conf[t])
         np.testing.assert_allclose(params.invert(feats[:, :3]), joints[t], atol=1e-5)
@@ -108,7 +108,7 @@ def test_streaming_equals_offline_with_gaps(real_body):
     for cfg in (FeatureConfig(), FeatureConfig(facing=True, velocity=False), FeatureConfig(scale_ema=0.5),
                 FeatureConfig(facing=True, facing_shoulders=True),
                 FeatureConfig(facing=True, body_frame=True), FeatureConfig(velocity=False, body_frame=True),
-                FeatureConfig(facing=True, velocity_limit=0.2)):
+                FeatureConfig(facing=True, velocity_limit=0.2), FeatureConfig(facing=True, origin_ema=0.05)):
         offline = compute_features(joints, conf, cfg)
         fz = StreamingFeaturizer(cfg)
         online = np.stack([fz.push(joints[t], conf[t])[0] for t in range(len(joints))])
@@ -151,6 +151,33 @@ def test_velocity_limit_caps_a_tracking_glitch_and_leaves_ordinary_motion_almost
         FeatureConfig(velocity_limit=-1.0)
 
 
+def test_running_origin_shows_a_hip_drop_and_forgets_an_old_place(real_body):
+    """origin_ema: a body that sits down (hip 0.4 m lower over 10 frames) shows the drop in its
+    positions, where per-frame centring hides it; it fades as the running origin catches up, and
+    after a jump to a new place the offset decays as (1 - w) ** t."""
+    joints, conf = real_body
+    pose = np.repeat(joints[:1], 80, 0)
+    drop = np.clip(np.arange(80) - 10, 0, 10) / 10 * 0.4
+    sitting = pose - drop[:, None, None] * [0, 1, 0]
+    still = np.repeat(conf[:1], 80, 0)
+    per_frame = compute_features(sitting, still, FeatureConfig(facing=True))
+    running = compute_features(sitting, still, FeatureConfig(facing=True, origin_ema=0.05))
+    torso = np.linalg.norm(joints[0, SHOULDER_CENTER] - joints[0, HIP])
+    np.testing.assert_allclose(per_frame[:, HIP, :3], 0, atol=1e-6)
+    np.testing.assert_allclose(running[:11], per_frame[:11], atol=1e-6)  # still: the same features
+    hip_y = running[:, HIP, 1] * torso  # metres below the running origin
+    assert hip_y[20] < -0.2 and hip_y[20] == hip_y.min()  # most of the drop visible as it ends
+    assert -0.02 < hip_y[-1] < 0  # and nearly gone three time constants later
+    pose_only = running[:, :, :3] - running[:, HIP:HIP + 1, :3]  # the pose itself is unchanged
+    np.testing.assert_allclose(pose_only, per_frame[:, :, :3], atol=1e-5)
+    moved = pose + (np.arange(80) >= 40)[:, None, None] * [1.0, 0, 0]  # steps 1 m aside at frame 40
+    after = compute_features(moved, still, FeatureConfig(origin_ema=0.1))
+    offset = np.linalg.norm(after[40:, HIP, :3], axis=-1) * torso
+    np.testing.assert_allclose(offset, 0.9 ** np.arange(1, 41), rtol=1e-5)
+    with pytest.raises(ValueError, match="origin_ema is the weight"):
+        FeatureConfig(origin_ema=1.5)
+
+
 def test_config_dict_round_trip():
     cfg = FeatureConfig(fps=20.0, facing=True, velocity_limit=1.0)
     assert FeatureConfig.from_dict({**cfg.to_dict(), "unknown": 1}) == cfg
@@ -163,12 +190,14 @@ def test_config_dict_round_trip():
     assert CANONICAL.joint_names[HIP] == "hip_center"
 
 
-@pytest.mark.parametrize("facing,body_frame,limit", [(False, False, 0), (True, False, 0), (True, True, 0),
-                                                     (True, False, 0.1)])
-def test_mirror_features_equal_features_of_the_mirrored_body(real_body, facing, body_frame, limit):
+@pytest.mark.parametrize("facing,body_frame,limit,origin_ema", [
+    (False, False, 0, 0), (True, False, 0, 0), (True, True, 0, 0), (True, False, 0.1, 0),
+    (True, False, 0, 0.05)])
+def test_mirror_features_equal_features_of_the_mirrored_body(real_body, facing, body_frame, limit,
+                                                             origin_ema):
     """Mirror test-time averaging relies on this: mirroring commutes with the features."""
     joints, conf = real_body
-    cfg = FeatureConfig(facing=facing, body_frame=body_frame, velocity_limit=limit)
+    cfg = FeatureConfig(facing=facing, body_frame=body_frame, velocity_limit=limit, origin_ema=origin_ema)
     feats = compute_features(joints, conf, cfg)
     mirrored = compute_features(mirror_joints(joints, CANONICAL), conf[:, CANONICAL.flip_index], cfg)
     np.testing.assert_allclose(mirror_features(feats), mirrored, atol=1e-5)
