@@ -47,6 +47,9 @@ def train_main(argv: list[str] | None = None) -> int:
                    help="AdamW, or SGD with Nesterov momentum 0.9 (give it its own --lr and --weight-decay)")
     p.add_argument("--lr", type=float, default=4e-3)
     p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--no-decay-1d", action="store_true",
+                   help="no weight decay on norm scales and shifts, biases and other parameters of at "
+                        "most one dimension (default: every parameter decays)")
     p.add_argument("--warmup-epochs", type=int, default=2, help="linear warm-up before the cosine decay")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--loss", choices=("early", "full"), default="early")
@@ -117,6 +120,7 @@ def train_main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(
         dataset=a.dataset, data=a.data, out=a.out, protocol=a.protocol, epochs=a.epochs,
         batch_size=a.batch_size, optimizer=a.optimizer, lr=a.lr, weight_decay=a.weight_decay,
+        decay_1d=not a.no_decay_1d,
         warmup_epochs=a.warmup_epochs, seed=a.seed, loss=a.loss, prefix_power=a.prefix_power,
         lst=not a.no_lst, lst_weight=a.lst_weight, label_smoothing=a.label_smoothing,
         val_fraction=a.val_fraction, device=a.device, cache_dir=a.cache_dir,

@@ -62,6 +62,9 @@ class TrainConfig:
     optimizer: str = "adamw"  # adamw | sgd (momentum 0.9, Nesterov; see make_optimizer)
     lr: float = 4e-3
     weight_decay: float = 0.05
+    # whether weight decay also pulls on 0- and 1-dimensional parameters (norm scales and shifts,
+    # biases, LST's log temperature); False gives those a group of their own without it
+    decay_1d: bool = True
     warmup_epochs: int = 2
     seed: int = 0
     loss: str = "early"  # early | full
@@ -153,11 +156,16 @@ OPTIMIZERS = ("adamw", "sgd")
 
 def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
     """AdamW (decoupled weight decay) or SGD with Nesterov momentum 0.9 (weight decay added to the
-    gradient), the optimizer of the ST-GCN / CTR-GCN family."""
+    gradient), the optimizer of the ST-GCN / CTR-GCN family. Without ``decay_1d`` the parameters of
+    at most one dimension form a second group with no weight decay (the first keeps the rest)."""
+    groups: list = params
+    if not cfg.decay_1d:
+        groups = [{"params": [p for p in params if p.ndim > 1]},
+                  {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}]
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
 
 

@@ -321,6 +321,40 @@ def test_sgd_optimizer_trains_resumes_and_is_recorded(tiny_ucla, tmp_path) -> No
         make_optimizer(TrainConfig(optimizer="lamb"), [torch.nn.Parameter(torch.zeros(1))])
 
 
+@pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
+def test_no_decay_1d_spares_norms_and_biases_only(optimizer) -> None:
+    """decay_1d False: one step with zero gradients shrinks a weight matrix by the decay and leaves
+    the 1-D parameters (a BatchNorm's scale and shift, a bias) and a scalar exactly as they were."""
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+    scale = torch.nn.Parameter(torch.tensor(2.0))
+    params = [*model.parameters(), scale]
+    for p in params:
+        with torch.no_grad():
+            p.fill_(1.5)
+    cfg = TrainConfig(optimizer=optimizer, lr=0.1, weight_decay=0.5, decay_1d=False)
+    opt = make_optimizer(cfg, params)
+    assert [g["weight_decay"] for g in opt.param_groups] == [0.5, 0.0]
+    for p in params:
+        p.grad = torch.zeros_like(p)
+    opt.step()
+    assert torch.all(model[0].weight < 1.5)  # decayed (AdamW: 1.5 * (1 - 0.1 * 0.5))
+    for p in (model[0].bias, model[1].weight, model[1].bias, scale):
+        assert torch.all(p == 1.5)
+    default = make_optimizer(TrainConfig(optimizer=optimizer), params)  # the default decays everything
+    assert len(default.param_groups) == 1 and default.param_groups[0]["weight_decay"] > 0
+
+
+def test_no_decay_1d_flag_trains_resumes_and_is_recorded(tiny_ucla, tmp_path) -> None:
+    out = tmp_path / "nd"
+    common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(out), "--model", SMALL,
+              "--cache-dir", str(tmp_path / "cache"), "--quiet", "--no-decay-1d"]
+    assert train_main([*common, "--epochs", "1"]) == 0
+    assert train_main([*common, "--epochs", "2", "--resume"]) == 0
+    assert json.loads((out / "config.json").read_text())["train_config"]["decay_1d"] is False
+    groups = torch.load(out / "last.pt", map_location="cpu", weights_only=False)["optimizer"]["param_groups"]
+    assert [g["weight_decay"] for g in groups] == [0.05, 0.0] and len(groups[1]["params"]) > 10
+
+
 @pytest.mark.parametrize("option", ["--stream", "--optimizer", "--mix"])
 def test_spelled_out_choices_are_the_trainers(option, capsys) -> None:
     """The CLI spells the streams, optimizers and mixes out (no torch import for --help); they must
