@@ -40,6 +40,10 @@ def train_main(argv: list[str] | None = None) -> int:
                         "subject k held out); as1 / as2 / as3: one of MSR Action3D's 8-class action "
                         "subsets (cross-subject)")
     _add_ntu_missing(p)
+    p.add_argument("--label-fixes", default=None, metavar="FILE|none",
+                   help="known label errors to correct in the training split (default: the bundled "
+                        "assets/label_fixes.txt; test splits always keep the released labels); 'none' "
+                        "trains on the released labels")
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=16)
     # spelled out so that --help does not import torch (training.train.OPTIMIZERS)
@@ -127,7 +131,8 @@ def train_main(argv: list[str] | None = None) -> int:
         threads=a.threads, precision=a.precision, batching=a.batching,
         augment=a.augment,
         model={**a.model, **({"stream": a.stream} if a.stream else {})},
-        features=a.features, select=a.select, ntu_missing=a.ntu_missing, init=a.init,
+        features=a.features, select=a.select, ntu_missing=a.ntu_missing, label_fixes=a.label_fixes,
+        init=a.init,
         teacher=a.teacher, distill_weight=a.distill_weight, distill_temperature=a.distill_temperature,
         ema_epochs=a.ema_epochs, cotrain=a.cotrain, mix=a.mix, mix_prob=a.mix_prob, mix_alpha=a.mix_alpha,
         forecast_weight=a.forecast,

@@ -36,6 +36,7 @@ from .datasets import (
     validation_split,
     with_cotraining,
 )
+from .label_fixes import fix_training_labels, load_label_fixes
 from .losses import (
     LanguageSupervision,
     MotionForecast,
@@ -84,6 +85,9 @@ class TrainConfig:
     features: dict = field(default_factory=lambda: {"facing": True})
     select: str = "last"  # weights reported in result.json: "last" epoch or "val" (best on validation)
     ntu_missing: str | None = None  # NTU missing-skeleton list: None = bundled, a file, or "none"
+    # known label errors corrected in the training split (see label_fixes.py): None = bundled, a
+    # file, or "none"
+    label_fixes: str | None = None
     init: str = ""  # checkpoint to start from (e.g. another dataset's run); its classifier is dropped
     # knowledge distillation: checkpoints of a teacher (one model, or the streams of an ensemble)
     # trained on the same dataset, protocol, classes and input features
@@ -278,6 +282,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         torch.distributed.barrier()
     clips = protocol_clips(clips, cfg.protocol)
     train_idx, test_idx = split_indices(clips, cfg.protocol)
+    clips, relabelled = fix_training_labels(clips, train_idx, load_label_fixes(cfg.label_fixes))
+    if relabelled and rank == 0 and progress:
+        print(f"corrected the labels of {len(relabelled)} training clips ({cfg.label_fixes or 'bundled'} "
+              f"label fixes), e.g. {relabelled[0]}")
     val_idx = np.array([], int)
     if cfg.val_fraction > 0:
         train_idx, val_idx = validation_split(clips, train_idx, cfg.val_fraction, cfg.seed)
@@ -425,7 +433,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         model.keep_classes(len(labels))
         logits = predict_clips(model, [clips.features[i] for i in test_idx], device)
         s = score(logits, clips.targets[test_idx])
-        result = {"test": s, "epoch": ck["epoch"] + 1, "select": cfg.select, "history": history, "meta": meta}
+        result = {"test": s, "epoch": ck["epoch"] + 1, "select": cfg.select, "history": history, "meta": meta,
+                  "relabelled_training_clips": relabelled}
         (out / "result.json").write_text(json.dumps(result, indent=1))
     if world > 1:
         import torch.distributed as dist
