@@ -6,6 +6,7 @@ runs made before a fix was known.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -54,4 +55,4 @@ def fix_training_labels(cs: ClipSet, train: np.ndarray,
             changed.append(cs.names[i])
     if not changed:
         return cs, []
-    return cs.take(np.arange(len(cs)), cs.labels, targets), changed
+    return replace(cs, targets=targets), changed

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 import torch
-from _helpers import SMALL
+from _helpers import SMALL, train_small
 
 from skelapp.app.cli import main as skelapp_main
 from skelapp.core.normalize import FeatureConfig
@@ -345,13 +345,10 @@ def test_no_decay_1d_spares_norms_and_biases_only(optimizer) -> None:
 
 
 def test_no_decay_1d_flag_trains_resumes_and_is_recorded(tiny_ucla, tmp_path) -> None:
-    out = tmp_path / "nd"
-    common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(out), "--model", SMALL,
-              "--cache-dir", str(tmp_path / "cache"), "--quiet", "--no-decay-1d"]
-    assert train_main([*common, "--epochs", "1"]) == 0
-    assert train_main([*common, "--epochs", "2", "--resume"]) == 0
-    assert json.loads((out / "config.json").read_text())["train_config"]["decay_1d"] is False
-    groups = torch.load(out / "last.pt", map_location="cpu", weights_only=False)["optimizer"]["param_groups"]
+    train_small(tiny_ucla, tmp_path, "nd", 1, "--no-decay-1d")
+    ck = train_small(tiny_ucla, tmp_path, "nd", 2, "--no-decay-1d", "--resume")
+    assert json.loads((tmp_path / "nd" / "config.json").read_text())["train_config"]["decay_1d"] is False
+    groups = ck["optimizer"]["param_groups"]
     assert [g["weight_decay"] for g in groups] == [0.05, 0.0] and len(groups[1]["params"]) > 10
 
 

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _helpers import SMALL
+from _helpers import train_small
 
 from skelapp.core.conversion import to_canonical
 from skelapp.core.normalize import HIP
 from skelapp.core.nw_ucla import read_nw_ucla
-from skelapp.training.cli import train_main
 from skelapp.training.datasets import DatasetError, load_dataset, split_indices
 from skelapp.training.label_fixes import fix_training_labels, load_label_fixes
 
@@ -53,15 +52,12 @@ def test_train_corrects_its_training_split_and_records_it(tiny_ucla, tmp_path) -
     """A fix for a view-1 clip (training) applies; one for a view-3 clip (test) does not."""
     fixes = tmp_path / "fixes.txt"
     fixes.write_text("nw-ucla a01_s01_e01_v01 throw\nnw-ucla a01_s01_e01_v03 throw\n")
-    common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--model", SMALL, "--epochs", "1",
-              "--cache-dir", str(tmp_path / "cache"), "--quiet", "--no-lst"]
-    assert train_main([*common, "--out", str(tmp_path / "a"), "--label-fixes", str(fixes)]) == 0
+    fixed = train_small(tiny_ucla, tmp_path, "a", 1, "--label-fixes", str(fixes))
     res = json.loads((tmp_path / "a" / "result.json").read_text())
     assert res["relabelled_training_clips"] == ["a01_s01_e01_v01"]
-    assert train_main([*common, "--out", str(tmp_path / "b"), "--label-fixes", "none"]) == 0
+    train_small(tiny_ucla, tmp_path, "b", 1, "--label-fixes", "none")
     assert json.loads((tmp_path / "b" / "result.json").read_text())["relabelled_training_clips"] == []
-    tc = json.loads((tmp_path / "a" / "config.json").read_text())["train_config"]
-    assert tc["label_fixes"] == str(fixes)
+    assert fixed["meta"]["train_config"]["label_fixes"] == str(fixes)
 
 
 def _hip_rise(path: Path) -> float:
