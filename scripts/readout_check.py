@@ -20,7 +20,7 @@ import numpy as np
 from skelapp.core.recognizer import softmax
 from skelapp.training.datasets import load_dataset, protocol_clips, resolve_protocol, split_indices
 from skelapp.training.evaluate import model_feature_config, per_frame_logits
-from skelapp.training.train import score
+from skelapp.training.metrics import score
 
 
 def running_mean(p: np.ndarray) -> np.ndarray:

@@ -172,6 +172,10 @@ def evaluate_main(argv: list[str] | None = None) -> int:
         print(f"{a.dataset} {a.split} ({res['clips']} clips): top-1 {res['top1']:.2f} %, "
               f"params {res['params']}")
         print("early: " + ", ".join(f"{float(k) * 100:.0f}%: {v:.1f}" for k, v in res["early"].items()))
+        if "unseen" in res:
+            u = res["unseen"]
+            print(f"without the {u['copies']} test clips that are copies of training clips "
+                  f"({u['clips']} clips): top-1 {u['top1']:.2f} %, early 40%: {u['early']['0.4']:.1f}")
         if "baseline" in res:
             b = res["baseline"]
             print(f"baseline {b['model']}: top-1 {b['top1']:.2f} %; early: "

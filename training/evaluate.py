@@ -10,9 +10,10 @@ import numpy as np
 from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 
+from .copies import training_copies
 from .datasets import ClipSet, load_dataset, protocol_clips, resolve_protocol, split_indices, validation_split
+from .metrics import score, unseen_score
 from .report import model_name, write_model_card
-from .train import score
 
 
 def onnx_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tuple[list[np.ndarray], dict]:
@@ -77,7 +78,7 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     protocol = resolve_protocol(clips, protocol)
     clips = protocol_clips(clips, protocol)
     train_idx, test_idx = split_indices(clips, protocol)
-    idx = test_idx if split == "test" else validation_split(clips, train_idx)[1]
+    reference, idx = (train_idx, test_idx) if split == "test" else validation_split(clips, train_idx)
     feats = [clips.features[i] for i in idx]
     per_frame, meta = per_frame_logits(model_path, feats)
     labels = json.loads(meta["skelapp.labels"])
@@ -91,6 +92,9 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     res.update(dataset=dataset, protocol=protocol, split=split, clips=len(idx),
                per_class=per_class, confusion=cm.tolist(),
                params=int(meta.get("skelapp.params", 0)), model=str(model_path))
+    unseen = unseen_score(per_frame, targets, training_copies(clips, reference, idx), labels)
+    if unseen is not None:
+        res["unseen"] = unseen
     if baseline is not None:
         same = model_feature_config(baseline) == clips.feature_config
         b = evaluate(baseline, dataset, data, protocol, split, cache_dir, clips=clips if same else None,

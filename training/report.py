@@ -20,6 +20,13 @@ def _json(meta: dict[str, str], key: str, default=None):
         return default
 
 
+def _unseen_lines(unseen: dict) -> list[str]:
+    by_class = ", ".join(f"{lab} {n}" for lab, n in unseen["copies_by_class"].items())
+    return [f"{unseen['copies']} test clips are exact copies of training clips ({by_class}). Without them "
+            f"({unseen['clips']} clips): top-1 **{unseen['top1']:.1f} %**, at 40 % observed "
+            f"{unseen['early']['0.4']:.1f} %.", ""]
+
+
 def model_card(res: dict, meta: dict[str, str]) -> str:
     """Markdown report of an evaluation *res* (from :func:`evaluate`) of a model with ONNX
     metadata *meta* (``skelapp.*`` keys; missing ones are left out)."""
@@ -56,6 +63,7 @@ def model_card(res: dict, meta: dict[str, str]) -> str:
         "",
         f"## Top-1: **{res['top1']:.1f} %**",
         "",
+        *(_unseen_lines(res["unseen"]) if "unseen" in res else []),
         "Early prediction: top-1 when only the first x % of each clip has been seen (prediction at the"
         " last seen frame).",
         "",

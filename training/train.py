@@ -24,6 +24,7 @@ from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 
 from .augment import BATCHINGS, AugmentConfig
+from .copies import training_copies
 from .data import BucketBatchSampler, ClipDataset, pad_collate
 from .datasets import (
     ClipSet,
@@ -46,6 +47,7 @@ from .losses import (
     last_frame_weights,
     prefix_weights,
 )
+from .metrics import score, unseen_score
 from .mixing import MIXES, mix_batch
 from .model import CausalSTGCN, EnsembleSTGCN, ModelConfig
 from .precision import resolve_precision
@@ -143,16 +145,6 @@ def predict_clips(model: CausalSTGCN, feats: list[np.ndarray], device: torch.dev
         for b, i in enumerate(idx):
             out[i] = logits[b, : len(feats[i])]
     return out
-
-
-def score(per_frame: list[np.ndarray], targets: np.ndarray,
-          ratios: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)) -> dict:
-    """Top-1 (%) on whole clips and on the first p of each clip (last observed frame)."""
-    early = {}
-    for r in ratios:
-        pred = [lg[max(1, math.ceil(r * len(lg) - 1e-9)) - 1].argmax() for lg in per_frame]
-        early[f"{r:.1f}"] = float(np.mean(np.array(pred) == targets) * 100)
-    return {"top1": early["1.0"], "early": early}
 
 
 OPTIMIZERS = ("adamw", "sgd")
@@ -433,6 +425,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         model.keep_classes(len(labels))
         logits = predict_clips(model, [clips.features[i] for i in test_idx], device)
         s = score(logits, clips.targets[test_idx])
+        copies = training_copies(clips, train_idx, test_idx)
+        unseen = unseen_score(logits, clips.targets[test_idx], copies, labels)
+        if unseen is not None:
+            s["unseen"] = unseen
         result = {"test": s, "epoch": ck["epoch"] + 1, "select": cfg.select, "history": history, "meta": meta,
                   "relabelled_training_clips": relabelled}
         (out / "result.json").write_text(json.dumps(result, indent=1))
