@@ -134,9 +134,14 @@ def plot(res: dict, labels: list[str], out: Path) -> None:
     fig, ax = plt.subplots(figsize=(5, 3.5))
     xs = [float(k) * 100 for k in res["early"]]
     ax.plot(xs, list(res["early"].values()), "o-", label=model_name(res["model"]))
+    if "unseen" in res:
+        unseen = res["unseen"]
+        ax.plot(xs, list(unseen["early"].values()), "^:",
+                label=f"without the {unseen['copies']} copies of training clips")
     if "baseline" in res:
         base = res["baseline"]
         ax.plot(xs, list(base["early"].values()), "s--", label=model_name(base["model"]))
+    if "unseen" in res or "baseline" in res:
         ax.legend(loc="lower right", fontsize=8)
     ax.set_xlabel("observed part of the clip (%)")
     ax.set_ylabel("top-1 (%)")
