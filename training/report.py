@@ -70,6 +70,9 @@ def model_card(res: dict, meta: dict[str, str]) -> str:
         "| observed | " + " | ".join(f"{float(k) * 100:.0f} %" for k in early) + " |",
         "|---" * (len(early) + 1) + "|",
         "| top-1 | " + " | ".join(f"{v:.1f}" for v in early.values()) + " |",
+        *([f"| without the {res['unseen']['copies']} copies | "
+           + " | ".join(f"{v:.1f}" for v in res["unseen"]["early"].values()) + " |"]
+          if "unseen" in res else []),
         *([f"| baseline `{model_name(res['baseline']['model'])}` | "
            + " | ".join(f"{v:.1f}" for v in res["baseline"]["early"].values()) + " |"]
           if "baseline" in res else []),

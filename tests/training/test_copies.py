@@ -75,6 +75,7 @@ def test_train_and_evaluate_report_the_score_without_copies(ucla_with_a_copy, tm
     assert "without the 1 test clips that are copies of training clips (39 clips)" in capsys.readouterr().out
     card = (tmp_path / "report" / "model_card.md").read_text()
     assert "1 test clips are exact copies of training clips (pick up with two hands 1)" in card
+    assert f"| without the 1 copies | {unseen['early']['0.1']:.1f} |" in card
 
 
 def test_nw_ucla_view_3_holds_95_copies_of_view_2_training_clips(data_dir) -> None:
