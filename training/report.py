@@ -20,6 +20,11 @@ def _json(meta: dict[str, str], key: str, default=None):
         return default
 
 
+def _early_row(name: str, early: dict[str, float]) -> str:
+    """One row of the early-prediction table: *name*, then top-1 at each observed fraction."""
+    return f"| {name} | " + " | ".join(f"{v:.1f}" for v in early.values()) + " |"
+
+
 def _unseen_lines(unseen: dict) -> list[str]:
     by_class = ", ".join(f"{lab} {n}" for lab, n in unseen["copies_by_class"].items())
     return [f"{unseen['copies']} test clips are exact copies of training clips ({by_class}). Without them "
@@ -69,12 +74,10 @@ def model_card(res: dict, meta: dict[str, str]) -> str:
         "",
         "| observed | " + " | ".join(f"{float(k) * 100:.0f} %" for k in early) + " |",
         "|---" * (len(early) + 1) + "|",
-        "| top-1 | " + " | ".join(f"{v:.1f}" for v in early.values()) + " |",
-        *([f"| without the {res['unseen']['copies']} copies | "
-           + " | ".join(f"{v:.1f}" for v in res["unseen"]["early"].values()) + " |"]
+        _early_row("top-1", early),
+        *([_early_row(f"without the {res['unseen']['copies']} copies", res["unseen"]["early"])]
           if "unseen" in res else []),
-        *([f"| baseline `{model_name(res['baseline']['model'])}` | "
-           + " | ".join(f"{v:.1f}" for v in res["baseline"]["early"].values()) + " |"]
+        *([_early_row(f"baseline `{model_name(res['baseline']['model'])}`", res["baseline"]["early"])]
           if "baseline" in res else []),
         "",
         "## Per class",
