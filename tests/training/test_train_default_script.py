@@ -18,15 +18,18 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_default.sh"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-@pytest.mark.parametrize(("seeds", "streams", "cotrain"),
-                         [(None, None, None), ("0 1", None, "msr-action3d"), ("0 1", "joint_bone", None)],
-                         ids=["default", "two-seeds-cotrained", "fused-two-seeds"])
-def test_train_default_script(tiny_data, tmp_path, seeds, streams, cotrain) -> None:
-    """Default: the seed-0 joint + bone pair (the shipped model); SEEDS adds the streams once per
-    seed, STREAMS picks them, COTRAIN adds another dataset's training clips (MSR Action3D's)."""
+@pytest.mark.parametrize(("seeds", "streams", "cotrain", "model"),
+                         [(None, None, None, None), ("0 1", None, "", "{}"),
+                          ("0 1", "joint_bone", None, None)],
+                         ids=["default", "two-seeds-alone-pooled", "fused-two-seeds"])
+def test_train_default_script(tiny_data, tmp_path, seeds, streams, cotrain, model) -> None:
+    """Default: the seed-0 joint + bone pair (the shipped model), co-trained with MSR Action3D's
+    training clips and with the body-part readout; SEEDS adds the streams once per seed, STREAMS
+    picks them, COTRAIN= (empty) trains on NW-UCLA alone and MODEL='{}' keeps the mean-over-joints readout."""
     env = {**os.environ, "EPOCHS": "1", "CACHE": str(tmp_path / "cache"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    for name, value in (("SEEDS", seeds), ("STREAMS", streams), ("COTRAIN", cotrain), ("RESUME", None)):
+    for name, value in (("SEEDS", seeds), ("STREAMS", streams), ("COTRAIN", cotrain), ("MODEL", model),
+                        ("RESUME", None)):
         env.pop(name, None)
         if value is not None:
             env[name] = value
@@ -45,7 +48,8 @@ def test_train_default_script(tiny_data, tmp_path, seeds, streams, cotrain) -> N
         cfg = json.loads((out / run / "config.json").read_text())
         assert cfg["model_config"]["stream"] == stream and cfg["split"]["val"] == 0
         assert cfg["train_config"]["seed"] == seed and cfg["train_config"]["epochs"] == 1
-        assert cfg["train_config"]["cotrain"] == ([cotrain] if cotrain else [])
+        assert cfg["train_config"]["cotrain"] == ([] if cotrain == "" else ["msr-action3d"])
+        assert cfg["model_config"]["readout"] == ("joints" if model == "{}" else "parts")
     assert "Top-1" in (out / "eval" / "model_card.md").read_text()
     if seeds is None:  # RESUME=1 continues each run from its last.pt (here: already at its last epoch)
         again = subprocess.run(["bash", str(SCRIPT), str(tiny_data), str(out)], capture_output=True,
