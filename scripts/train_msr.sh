@@ -7,8 +7,10 @@
 # Runtime (OUT/<protocol>/eval.json). Seed 0 writes OUT/<protocol>/<stream>, seed s > 0
 # <stream>_s<s>; a run whose result.json exists is kept, not retrained. The NW-UCLA init streams
 # (seed 0) are NW-UCLA's default recipe with INIT_EPOCHS epochs, on NW-UCLA alone (COTRAIN="" even
-# if it is set); those without INIT/<stream>/last.pt are trained first into INIT, neither exported
-# nor evaluated (~30-60 min on a 2-core CPU; then ~7-18 min per MSR protocol). EPOCHS: the MSR runs' epochs.
+# if it is set) and with the mean-over-joints readout (MODEL='{}', the MSR numbers' init; dev62's
+# co-training and body-part readout were chosen for NW-UCLA, not for MSR init streams); those
+# without INIT/<stream>/last.pt are trained first into INIT, neither exported nor evaluated (~30-60
+# min on a 2-core CPU; then ~7-18 min per MSR protocol). EPOCHS: the MSR runs' epochs.
 # STREAMS="joint bone" SEEDS=0 is the earlier pair.
 #   usage: [PROTOCOLS="xsub as1 as2 as3"] [INIT=OUT/nw-ucla50] [INIT_EPOCHS=50] [EPOCHS=100]
 #          [SEEDS="0 1"] [STREAMS=joint] [CACHE=runs/cache]
@@ -30,7 +32,7 @@ mkdir -p "$OUT"
 missing=""
 for stream in $STREAMS; do [ -f "$INIT/$stream/last.pt" ] || missing="$missing $stream"; done
 if [ -n "$missing" ]; then
-  EPOCHS="$INIT_EPOCHS" SEEDS=0 STREAMS="${missing# }" CACHE="$CACHE" TRAIN_ONLY=1 COTRAIN="" \
+  EPOCHS="$INIT_EPOCHS" SEEDS=0 STREAMS="${missing# }" CACHE="$CACHE" TRAIN_ONLY=1 COTRAIN="" MODEL='{}' \
     bash scripts/train_default.sh "$DATA" "$INIT"
 fi
 . scripts/runs.sh
