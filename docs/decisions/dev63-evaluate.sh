@@ -18,7 +18,7 @@ ensemble() {  # ensemble NAME DATASET PROTOCOL RUN...: export the runs' last epo
       --data "$DATA" --cache-dir "$CACHE" --json > "$R/ensembles/$name.json"
   fi
   python3 -c 'import json, sys; r = json.load(open(sys.argv[2]))
-print(f"{sys.argv[1]}\t{r[\"top1\"]:.2f}\t{r[\"early\"][\"0.4\"]:.2f}")' "$name" "$R/ensembles/$name.json" \
+print("%s\t%.2f\t%.2f" % (sys.argv[1], r["top1"], r["early"]["0.4"]))' "$name" "$R/ensembles/$name.json" \
     >> "$R/ensembles.tsv"
 }
 printf 'ensemble\ttop1\tearly40\n' > "$R/ensembles.tsv"
