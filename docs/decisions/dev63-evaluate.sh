@@ -10,7 +10,13 @@ mkdir -p "$R/ensembles"
 ensemble() {  # ensemble NAME DATASET PROTOCOL RUN...: export the runs' last epochs as one model, evaluate
   local name="$1" dataset="$2" protocol="$3" ckpts=() run
   shift 3
-  for run in "$@"; do ckpts+=("$R/$run/best.pt"); done
+  for run in "$@"; do
+    if [ ! -f "$R/$run/result.json" ]; then  # an unfinished run decides nothing (best.pt = its last epoch)
+      printf '%s\tunfinished (%s)\n' "$name" "$run" >> "$R/ensembles.tsv"
+      return 0
+    fi
+    ckpts+=("$R/$run/best.pt")
+  done
   if [ ! -f "$R/ensembles/$name.json" ]; then
     skelapp export --checkpoint "${ckpts[@]}" --out "$R/ensembles/$name.onnx" --data "$DATA" \
       --cache-dir "$CACHE" > "$R/ensembles/$name.export.log" 2>&1
