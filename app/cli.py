@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
+from skelapp.app.stdout import silence_stdout
 from skelapp.core.errors import SkelappError
 
 SUBCOMMANDS = {
@@ -26,10 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         module, func, _ = SUBCOMMANDS[argv[0]]
         try:
-            return int(getattr(importlib.import_module(module), func)(argv[1:]) or 0)
+            rc = int(getattr(importlib.import_module(module), func)(argv[1:]) or 0)
+            sys.stdout.flush()  # here, not at exit, so that a reader gone early is caught below
+            return rc
         except SkelappError as e:  # bad file, model, dataset...: one line, no traceback
             print(f"skelapp {argv[0]}: error: {' '.join(str(e).split())}", file=sys.stderr)
             return 2
+        except BrokenPipeError:  # `skelapp evaluate --json | head`: the reader left; output is cut short
+            silence_stdout()
+            return 1
     if argv and argv[0] in ("-h", "--help") and len(argv) == 1:
         print("usage: skelapp [SUBCOMMAND] ... | skelapp [--replay F | --video F | --camera N | "
               "--kinect | --kinect-playback F] [--headless] [--log F]\n\nsubcommands:")

@@ -13,6 +13,7 @@ from skelapp.core.recognizer import StreamingRecognizer
 
 from .pipeline import Pipeline
 from .prediction_log import PredictionLog
+from .stdout import write_line
 
 
 def source_warning(source) -> str | None:
@@ -38,20 +39,22 @@ def summary_record(pipe: Pipeline) -> dict:
 
 
 class _Printer:
-    """Prints one line whenever a body's label or committed flag changes."""
+    """Prints one line whenever a body's label or committed flag changes; stops printing (the run
+    and its log go on) once the output's reader has gone away, as with ``skelapp ... | head``."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
+        self.closed = False
         self._last: dict[int, tuple[str, bool]] = {}
 
     def __call__(self, u: PredictionUpdate) -> None:
         key = (u.label, u.committed)
-        if self._last.get(u.body_id) != key:
+        if not self.closed and self._last.get(u.body_id) != key:
             self._last[u.body_id] = key
             state = "committed" if u.committed else "tentative"
             top = f"{u.top[0].label} {u.top[0].probability:.2f}" if u.top else "-"
-            print(f"t={u.time:7.2f}s body {u.body_id}: {u.label} ({state}, top {top}, "
-                  f"observed {u.observed:.0%})", file=self.out, flush=True)
+            self.closed = not write_line(self.out, f"t={u.time:7.2f}s body {u.body_id}: {u.label} ({state}, "
+                                                   f"top {top}, observed {u.observed:.0%})")
 
 
 def run_headless(
@@ -73,8 +76,9 @@ def run_headless(
     pipe = Pipeline(source, recognizer, lossless=lossless)
     if log is not None:
         pipe.on_update(log.write)
+    printer = _Printer(out)
     if not quiet:
-        pipe.on_update(_Printer(out))
+        pipe.on_update(printer)
     pipe.start()
     interrupted = False
     try:
@@ -86,10 +90,10 @@ def run_headless(
     st = pipe.stats()
     if log is not None:
         log.write_summary(summary_record(pipe))
-    if not quiet:
-        print(f"done: {st.frames} frames, {st.updates} updates, {st.dropped} dropped, latency median "
-              f"{st.latency_median_ms:.2f} ms p95 {st.latency_p95_ms:.2f} ms, {st.provider}"
-              + (" (interrupted)" if interrupted else ""), file=out, flush=True)
+    if not quiet and not printer.closed:
+        write_line(out, f"done: {st.frames} frames, {st.updates} updates, {st.dropped} dropped, latency "
+                        f"median {st.latency_median_ms:.2f} ms p95 {st.latency_p95_ms:.2f} ms, {st.provider}"
+                        + (" (interrupted)" if interrupted else ""))
     if st.error:
         print(f"skelapp: error: {st.error}", file=sys.stderr, flush=True)
         return 1

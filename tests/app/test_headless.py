@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import signal
@@ -323,3 +324,40 @@ def test_video_is_paced_unless_fast(tmp_path):
     assert paced.pace and not fast.pace
     assert not source_spec(build_parser().parse_args(["--replay", str(video)])).pace
     assert build_source(paced).pace and build_source(paced).live and not build_source(fast).pace
+
+
+class _GoneReader(io.StringIO):
+    """An output whose reader has gone away: every write fails as on a closed pipe."""
+
+    def write(self, s: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def _assert_whole_log(path: Path) -> None:
+    recs = read_jsonl(path)
+    ups = [r for r in recs if r["type"] == "update"]
+    assert [u["frame_index"] for u in ups] == list(range(0, 45, 2))
+    assert recs[-1]["type"] == "summary" and recs[-1]["frames"] == 45 and recs[-1]["error"] is None
+
+
+def test_output_reader_gone_keeps_the_run_and_its_log(tmp_path, model, recording, capsys):
+    log_path = tmp_path / "o.jsonl"
+    out = _GoneReader()
+    with open_prediction_log(log_path) as log:
+        rc = run_headless(ReplaySource(recording, fast=True), StreamingRecognizer(model), log,
+                          lossless=True, out=out)
+    assert rc == 0 and capsys.readouterr().err == ""
+    _assert_whole_log(log_path)
+
+
+def test_stdout_closed_by_its_reader(tmp_path, model, recording):
+    """`skelapp --replay F --headless --log L | head -0`: the run and its log still finish, quietly."""
+    log = tmp_path / "p.jsonl"
+    args = ["--replay", str(recording), "--fast", "--headless", "--model", str(model), "--log", str(log)]
+    code = f"import sys; from skelapp.app.cli import main; sys.exit(main({args!r}))"
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()  # the reader is gone before the first line
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err
+    _assert_whole_log(log)
