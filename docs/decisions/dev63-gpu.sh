@@ -4,13 +4,15 @@
 # start; whatever finished is summarised in $OUT/summary.tsv and its weights (best.pt = the last
 # epoch's, as --val-fraction is 0) packed into $OUT/runs.tar.part-*.
 #   usage (repo root): DATA=dir-with-nw_ucla-and-msr_action3d CACHE=dir INIT=nw-ucla-init.pt \
-#          OUT=dir [DEVICE=cuda] [POOL=14] [DEADLINE=500] [EPOCH_SCALE=1] bash docs/decisions/dev63-gpu.sh
+#          OUT=dir [DEVICE=cuda] [POOL=14] [DEADLINE=510] [EPOCH_SCALE=1] bash docs/decisions/dev63-gpu.sh
 # EPOCH_SCALE divides every epoch count and ONLY (a regex) keeps the runs it matches (a quick check of
 # the script on a CPU: EPOCH_SCALE=100 ONLY='s0$').
 # Measured in dev63's call: 14 dev runs (50 epochs) sharing the GPU took ~255 s; MSR alone (100
 # epochs) ~105 s; the co-trained MSR runs and the 100-epoch streams ~7-8 s per epoch in that crowd,
-# too long for one call. To finish rules B and C in a later call (dev63.md), e.g. ONLY='^msrcot_xsub-dev'
-# (4 runs), then ONLY='^ep100_', each its own call.
+# too long for one call. To finish rules B and C in a later call (dev63.md), e.g. ONLY='^msr'
+# (the four co-trained MSR runs and, short, the four they are compared with), then ONLY='^ep100_'
+# (with the base's runs from runs/dev63/gpu, or ONLY='^(base|ep100)_' if those are gone), each its
+# own call. The call's set-up (data carried in .devdata/, the repo on PYTHONPATH): dev63.md.
 set -u
 cd "$(dirname "$0")/../.."
 T0=$(date +%s)
