@@ -149,7 +149,8 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     p.add_argument("--dataset", default="nw-ucla", choices=DATASETS)
     p.add_argument("--data", required=True)
     p.add_argument("--protocol", default=None, help="as for train (default: the dataset's standard one)")
-    p.add_argument("--split", choices=("test", "val"), default="test")
+    p.add_argument("--split", choices=("test", "val"), default="test",
+                   help="val: the clips the model's training run held out (its --val-fraction and --seed)")
     _add_ntu_missing(p)
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--out", default=None, help="directory for confusion.png, early.png, metrics.json")

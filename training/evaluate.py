@@ -12,6 +12,7 @@ from skelapp.core.recognizer import ModelError
 
 from .copies import training_copies
 from .datasets import ClipSet, load_dataset, protocol_clips, resolve_protocol, split_indices, validation_split
+from .label_fixes import fix_training_labels, load_label_fixes
 from .metrics import score, unseen_score
 from .report import model_name, write_model_card
 
@@ -46,16 +47,42 @@ def per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tuple[list[np
     return runner(path, feats)
 
 
-def model_feature_config(path: str | Path) -> FeatureConfig:
-    """The feature configuration a model was trained with (ONNX metadata or checkpoint)."""
+def model_metadata(path: str | Path) -> dict[str, str]:
+    """A model's skelapp metadata: the ONNX file's props, or the same keys built from a checkpoint."""
     if str(path).endswith(".onnx"):
         from skelapp.core.recognizer import StreamingRecognizer
 
-        return StreamingRecognizer(path, prefer_gpu=False).feature_config
+        return dict(StreamingRecognizer(path, prefer_gpu=False).session.get_modelmeta().custom_metadata_map)
     import torch
 
     meta = torch.load(path, map_location="cpu", weights_only=False)["meta"]
-    return FeatureConfig.from_dict(meta["feature_config"])
+    return {"skelapp.feature_config": json.dumps(meta["feature_config"]),
+            "skelapp.train_config": json.dumps(meta.get("train_config", {}))}
+
+
+def model_feature_config(path: str | Path) -> FeatureConfig:
+    """The feature configuration a model was trained with (ONNX metadata or checkpoint)."""
+    return FeatureConfig.from_dict(json.loads(model_metadata(path)["skelapp.feature_config"]))
+
+
+def training_holdout(path: str | Path) -> dict:
+    """The validation hold-out a model was trained without: its training run's ``protocol``,
+    ``val_fraction``, ``seed`` and ``label_fixes`` (one ensemble's members must share them)."""
+    configs = json.loads(model_metadata(path).get("skelapp.train_config", "{}"))
+    configs = [c for c in (configs if isinstance(configs, list) else [configs]) if c]
+    if not configs:
+        raise ModelError(f"{path}: records no training settings, so its validation hold-out is unknown; "
+                         f"evaluate --split test")
+    keys = ("protocol", "val_fraction", "seed", "label_fixes")
+    holdouts = [{k: c.get(k) for k in keys} for c in configs]
+    if any(h != holdouts[0] for h in holdouts):
+        raise ModelError(f"{path}: its {len(configs)} members held out different validation clips "
+                         f"(seeds {sorted({h['seed'] for h in holdouts})}, fractions "
+                         f"{sorted({h['val_fraction'] for h in holdouts})}); evaluate them one by one")
+    if not holdouts[0]["val_fraction"]:
+        raise ModelError(f"{path}: was trained on the whole training split (--val-fraction 0), so it has "
+                         f"no validation hold-out; evaluate --split test, or train with --val-fraction")
+    return holdouts[0]
 
 
 def confusion(per_frame: list[np.ndarray], targets: np.ndarray, k: int) -> np.ndarray:
@@ -73,12 +100,22 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     ``model_card.md`` there. *ntu_missing*: NTU samples to leave out (``None``: the bundled
     missing-skeleton list). *baseline*: another model (e.g. trained on full clips only) whose
     top-1 and early curve are reported next to this one's."""
+    holdout = training_holdout(model_path) if split == "val" else None
     clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path), progress=False,
                                   ntu_missing=ntu_missing)
+    if holdout is not None:  # the clips its training run held out, labelled as that run saw them
+        trained = resolve_protocol(clips, holdout["protocol"])
+        if protocol is not None and resolve_protocol(clips, protocol) != trained:
+            raise ModelError(f"{model_path}: was trained with protocol {trained!r}, so its validation "
+                             f"hold-out is not part of {protocol!r}; evaluate --split val without --protocol")
+        protocol = trained
     protocol = resolve_protocol(clips, protocol)
     clips = protocol_clips(clips, protocol)
     train_idx, test_idx = split_indices(clips, protocol)
-    reference, idx = (train_idx, test_idx) if split == "test" else validation_split(clips, train_idx)
+    reference, idx = train_idx, test_idx
+    if holdout is not None:
+        clips = fix_training_labels(clips, train_idx, load_label_fixes(holdout["label_fixes"]))[0]
+        reference, idx = validation_split(clips, train_idx, holdout["val_fraction"], holdout["seed"])
     feats = [clips.features[i] for i in idx]
     per_frame, meta = per_frame_logits(model_path, feats)
     labels = json.loads(meta["skelapp.labels"])

@@ -54,6 +54,39 @@ def test_train_resume_export_evaluate(tiny_ucla, tmp_path, capsys) -> None:
     assert abs(res2["top1"] - res["top1"]) < 1e-6
 
 
+def test_evaluate_split_val_scores_the_hold_out_of_the_models_own_run(tiny_ucla, tmp_path, capsys) -> None:
+    """--split val evaluates the clips the model's training run held out (its --val-fraction and
+    --seed), labelled as that run saw them (its label fixes): the score its history recorded."""
+    cache = str(tmp_path / "cache")
+    fixes = tmp_path / "fixes.txt"  # every training clip of "pick up with one hand" relabelled
+    fixes.write_text("".join(f"nw-ucla a01_s{s:02d}_e{e:02d}_v{v:02d} walk around\n"
+                             for s in (1, 2) for e in (1, 2) for v in (1, 2)))
+    common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--model", SMALL, "--cache-dir", cache,
+              "--quiet", "--epochs", "1", "--no-lst", "--label-fixes", str(fixes)]
+    for name, seed, fraction in (("s3", 3, "0.5"), ("s4", 4, "0.5"), ("all", 3, "0")):
+        assert train_main([*common, "--out", str(tmp_path / name), "--seed", str(seed),
+                           "--val-fraction", fraction]) == 0
+    ev = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--json", "--cache-dir", cache, "--split", "val"]
+    recorded = json.loads((tmp_path / "s3" / "history.json").read_text())[-1]
+    held_out = json.loads((tmp_path / "s3" / "config.json").read_text())["split"]["val"]
+    capsys.readouterr()
+    assert evaluate_main(["--model", str(tmp_path / "s3" / "last.pt"), *ev]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["split"] == "val" and res["clips"] == held_out == 40
+    assert res["top1"] == pytest.approx(recorded["val_top1"], abs=1e-6)
+    assert res["early"]["0.4"] == pytest.approx(recorded["val_early40"], abs=1e-6)
+    rows = [sum(row) for row in res["confusion"]]  # true classes: "pick up with one hand" relabelled
+    assert rows[0] == 0 and rows[3] == 8 and set(rows[1:3] + rows[4:]) == {4}
+    for runs, match in ((["s3", "s4"], "seeds \\[3, 4\\]"), (["all"], "whole training split")):
+        model = tmp_path / "m.onnx"
+        assert export_main(["--checkpoint", *(str(tmp_path / r / "last.pt") for r in runs),
+                            "--out", str(model)]) == 0
+        with pytest.raises(ModelError, match=match):
+            evaluate_main(["--model", str(model), *ev])
+    with pytest.raises(ModelError, match="protocol 'xview'.*xview-dev"):
+        evaluate_main(["--model", str(tmp_path / "s3" / "last.pt"), *ev, "--protocol", "xview-dev"])
+
+
 def test_train_with_language_supervision(tiny_ucla, tmp_path) -> None:
     out = tmp_path / "lst"
     assert train_main(["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(out), "--model", SMALL,
