@@ -101,6 +101,10 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     missing-skeleton list). *baseline*: another model (e.g. trained on full clips only) whose
     top-1 and early curve are reported next to this one's."""
     holdout = training_holdout(model_path) if split == "val" else None
+    if holdout is not None and baseline is not None and training_holdout(baseline) != holdout:
+        raise ModelError(f"{baseline}: its training run held out other validation clips than {model_path}'s "
+                         f"(another seed, fraction, protocol or label fixes), so their curves would not "
+                         f"be comparable; give a baseline trained with the same ones")
     clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path), progress=False,
                                   ntu_missing=ntu_missing)
     if holdout is not None:  # the clips its training run held out, labelled as that run saw them

@@ -83,6 +83,9 @@ def test_evaluate_split_val_scores_the_hold_out_of_the_models_own_run(tiny_ucla,
                             "--out", str(model)]) == 0
         with pytest.raises(ModelError, match=match):
             evaluate_main(["--model", str(model), *ev])
+    with pytest.raises(ModelError, match="held out other validation clips"):
+        evaluate_main(["--model", str(tmp_path / "s3" / "last.pt"), *ev,
+                       "--baseline", str(tmp_path / "s4" / "last.pt")])
     with pytest.raises(ModelError, match="protocol 'xview'.*xview-dev"):
         evaluate_main(["--model", str(tmp_path / "s3" / "last.pt"), *ev, "--protocol", "xview-dev"])
 
