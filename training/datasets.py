@@ -198,14 +198,10 @@ def _scan_msr(root: Path) -> tuple[list[str], list[Item]]:
     return MSR_LABELS, items
 
 
-def ntu_labels(root: Path, num_classes: int = 60) -> list[str]:
-    """Class names A001..: a ``label_maps/nturgbd_120.txt`` next to the data if there is one, else the
-    official names bundled in ``assets/labels_ntu120.json``."""
-    for cand in (root / "label_maps" / "nturgbd_120.txt", root.parent / "label_maps" / "nturgbd_120.txt"):
-        if cand.exists():
-            names = [s.strip() for s in cand.read_text().splitlines() if s.strip()]
-            if len(names) >= num_classes:
-                return names[:num_classes]
+def ntu_labels(num_classes: int = 60) -> list[str]:
+    """Class names A001..: the official names bundled in ``assets/labels_ntu120.json``, the names the
+    bundled descriptions are keyed by (label maps found beside a copy of the data, such as PYSKL's
+    ``label_maps/nturgbd_120.txt``, word some classes differently and are not read)."""
     return json.loads((assets_dir() / "labels_ntu120.json").read_text(encoding="utf-8"))[:num_classes]
 
 
@@ -229,7 +225,7 @@ def _scan_ntu(root: Path, missing: set[str], dataset: str = "ntu60",
         raise DatasetError(f"no {dataset} .skeleton files (SxxxCxxxPxxxRxxxAxxx.skeleton, actions "
                            f"A001-A{num_classes:03d}, setups S001-S{max_setup:03d}) under {root}"
                            + (f"; {len(listed)} skipped as listed missing skeletons" if listed else ""))
-    return ntu_labels(root, num_classes), items
+    return ntu_labels(num_classes), items
 
 
 def scan(dataset: str, root: str | Path, ntu_missing: set[str] | None = None,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from skelapp.core.assets import assets_dir
 from skelapp.core.layouts import KINECT_V1, NTU25
 from skelapp.core.normalize import FeatureConfig, compute_features
 from skelapp.core.ntu_skeleton import write_ntu_skeleton
@@ -228,6 +230,25 @@ def test_ntu_trains_with_language_supervision(tiny_ntu, tmp_path) -> None:
                             model=small, cache_dir=str(tmp_path / "cache")), progress=False)
     assert res["meta"]["train_config"]["lst"] and res["meta"]["split"] == {"train": 1, "val": 0, "test": 1}
     assert (tmp_path / "run" / "last.pt").exists()
+
+
+def test_ntu_class_names_are_the_bundled_ones_whatever_label_map_is_beside_data(tiny_ntu, tmp_path) -> None:
+    """A copy of NTU with PYSKL's label map beside it (which words A025 "reach into pocket") still
+    gets the official names that the bundled descriptions are keyed by, so it trains with LST."""
+    from skelapp.training.train import TrainConfig, train
+
+    root = tmp_path / "ntu"
+    shutil.copytree(tiny_ntu, root)
+    official = json.loads((assets_dir() / "labels_ntu120.json").read_text(encoding="utf-8"))
+    pyskl = [("reach into pocket" if i == 24 else name.upper()) for i, name in enumerate(official)]
+    (root / "label_maps").mkdir()
+    (root / "label_maps" / "nturgbd_120.txt").write_text("\n".join(pyskl) + "\n")
+    assert load_dataset("ntu60", root, None, progress=False).labels == official[:60]
+    assert load_dataset("ntu120", root, None, progress=False).labels == official
+    small = {"channels": [8], "dilations": [1], "window": 4}
+    res = train(TrainConfig(dataset="ntu60", data=str(root), out=str(tmp_path / "run"), epochs=1,
+                            model=small, cache_dir=str(tmp_path / "cache")), progress=False)
+    assert res["meta"]["train_config"]["lst"] and res["meta"]["labels"][24] == official[24]
 
 
 def test_lst_without_descriptions_fails_clearly(tiny_ntu, tmp_path, monkeypatch) -> None:
