@@ -175,15 +175,22 @@ def _scan_nw_ucla(root: Path) -> tuple[list[str], list[Item]]:
     return NW_UCLA_LABELS, items
 
 
-def _scan_msr(root: Path) -> tuple[list[str], list[Item]]:
+MSR_USED_LIST = "files_used_in_cvpr12_paper.txt"  # the 557 sequences the papers use (10 noisy ones left out)
+
+
+def _scan_msr(root: Path, stats: dict | None = None) -> tuple[list[str], list[Item]]:
+    """*root*: the release folder or its ``real_world_coordinates`` folder; the sequences on the
+    release's list of used files (found in either), else all of them (noted in *stats*)."""
     d = root / "real_world_coordinates" if (root / "real_world_coordinates").is_dir() else root
-    used = root / "files_used_in_cvpr12_paper.txt"
     if not d.is_dir():
         raise DatasetError(f"MSR Action3D directory {d} does not exist")
-    if used.exists():
+    used = next((p for p in (root / MSR_USED_LIST, d.parent / MSR_USED_LIST) if p.is_file()), None)
+    if used is not None:
         stems = [s.strip() for s in used.read_text().split() if s.strip()]
     else:
         stems = sorted(p.name.replace("_skeleton3D.txt", "") for p in d.glob("a*_s*_e*_skeleton3D.txt"))
+        if stats is not None:
+            stats["msr_unlisted"] = f"no {MSR_USED_LIST} in {root}: all {len(stems)} sequences are used"
     items = []
     for s in stems:
         f = d / f"{s}_skeleton3D.txt"
@@ -233,7 +240,8 @@ def scan(dataset: str, root: str | Path, ntu_missing: set[str] | None = None,
     """Labels and items of *dataset* under *root* (raises :class:`DatasetError`).
 
     NTU samples named in *ntu_missing* are left out (``None``: the bundled published list; an empty
-    set keeps everything); *stats*, if given, receives their names under ``"missing_skipped"``.
+    set keeps everything); *stats*, if given, receives their names under ``"missing_skipped"`` (and,
+    for MSR Action3D without its list of used files, a note under ``"msr_unlisted"``).
     """
     root = Path(root)
     if dataset not in DATASETS:
@@ -245,7 +253,7 @@ def scan(dataset: str, root: str | Path, ntu_missing: set[str] | None = None,
         return _scan_nw_ucla(sub)
     if dataset == "msr-action3d":
         sub = root / "msr_action3d" if (root / "msr_action3d").is_dir() else root
-        return _scan_msr(sub)
+        return _scan_msr(sub, stats)
     missing = load_missing_list() if ntu_missing is None else set(ntu_missing)
     return _scan_ntu(root, missing, dataset, stats)
 
@@ -282,6 +290,8 @@ def load_dataset(
     cfg = feature_config or FeatureConfig()
     stats: dict = {}
     labels, items = scan(dataset, root, ntu_missing, stats)
+    if stats.get("msr_unlisted") and progress:
+        print(f"{stats['msr_unlisted']} (the papers' protocol uses the 557 it lists)")
     if stats.get("missing_skipped") and progress:
         print(f"skipped {len(stats['missing_skipped'])} NTU samples on the missing-skeleton list, "
               f"e.g. {stats['missing_skipped'][0]}")

@@ -87,6 +87,25 @@ def test_cotraining_appends_the_other_datasets_clips_under_their_own_classes(tin
         with_cotraining(ucla, faced, odd)
 
 
+def test_msr_reads_its_list_of_used_files_from_the_release_or_the_coordinates_folder(tiny_msr, tmp_path,
+                                                                                     capsys) -> None:
+    """The release's files_used_in_cvpr12_paper.txt picks the sequences (the papers' 557 of 567)
+    whether --data names the release folder or its real_world_coordinates folder; without the
+    list every sequence is used, and loading says so."""
+    release = tmp_path / "msr_action3d"
+    shutil.copytree(tiny_msr / "msr_action3d", release)
+    coords = release / "real_world_coordinates"
+    every = sorted(p.name.replace("_skeleton3D.txt", "") for p in coords.iterdir())
+    assert len(load_dataset("msr-action3d", coords, None)) == len(every) == 80
+    assert "all 80 sequences are used" in capsys.readouterr().out
+    noisy = {"a01_s01_e01", "a20_s04_e01"}
+    (release / "files_used_in_cvpr12_paper.txt").write_text("\n".join(n for n in every if n not in noisy))
+    for folder in (tmp_path, release, coords):
+        cs = load_dataset("msr-action3d", folder, tmp_path / "cache")
+        assert len(cs) == 78 and not noisy & set(cs.names)
+    assert "sequences are used" not in capsys.readouterr().out
+
+
 def test_msr_action_subsets(tiny_msr, tmp_path) -> None:
     """AS1-AS3: 8 classes each, relabelled 0-7, odd subjects train and even test."""
     cs = load_dataset("msr-action3d", tiny_msr, tmp_path, progress=False)
