@@ -498,3 +498,25 @@ def test_python_dash_m_skelapp_training_trains_evaluates_and_reports_errors(tiny
     assert done.returncode == 2
     assert done.stderr.startswith("skelapp train: error:") and str(missing) in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_torchrun_trains_one_model_on_two_cpu_processes(tiny_ucla, tmp_path) -> None:
+    """``torchrun --nproc_per_node 2 -m skelapp.training`` trains with DDP (gloo on the CPU): the two
+    ranks share out each epoch's batches (each takes half the optimizer steps of one process) and
+    rank 0 writes the checkpoints and the result."""
+    import subprocess
+
+    common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--model", SMALL, "--quiet", "--epochs", "2",
+              "--no-lst", "--precision", "fp32", "--threads", "1", "--val-fraction", "0",
+              "--cache-dir", str(tmp_path / "cache")]
+    assert train_main([*common, "--out", str(tmp_path / "one")]) == 0
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                "-m", "skelapp.training", "train"]
+    done = subprocess.run([*torchrun, *common, "--out", str(tmp_path / "ddp")], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    steps = {run: torch.load(tmp_path / run / "last.pt", weights_only=False)["scheduler"]["last_epoch"]
+             for run in ("one", "ddp")}
+    assert steps["one"] == 2 * 5 and steps["ddp"] == 2 * 2  # 80 clips: 5 batches of 16, 2 per rank
+    result = json.loads((tmp_path / "ddp" / "result.json").read_text())
+    assert result["epoch"] == 2 and len(result["history"]) == 2 and 0 <= result["test"]["top1"] <= 100
