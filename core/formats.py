@@ -37,6 +37,10 @@ RECORDING_SUFFIX = ".skel.npz"
 RECORDING_VERSION = 1
 _EXTENSIONS = {".skeleton": "ntu_skeleton", ".json": "nw_ucla_json", ".txt": "msr_action3d",
                ".csv": "azure_kinect_csv", ".npz": "skel_npz"}
+# inputs that are not skeleton files but that the app reads another way
+_VIDEO_HINT = "a video? The pose estimator reads videos: skelapp --video FILE"
+_OTHER_INPUTS = {".mkv": "an Azure Kinect recording? Play it with skelapp --kinect-playback FILE",
+                 **{s: _VIDEO_HINT for s in (".mp4", ".avi", ".mov", ".webm", ".m4v")}}
 
 
 def _json_meta(meta: dict) -> dict:
@@ -143,9 +147,10 @@ def detect_format(path: str | Path) -> str:
     if fmt is None:
         fmt = _sniff(path)
     if fmt is None:
+        hint = _OTHER_INPUTS.get(path.suffix.lower())
         raise SkeletonFormatError(
             path, "unknown skeleton file format: expected .skeleton, .json, .txt (MSR), .csv (Azure) or "
-            f"{RECORDING_SUFFIX}", 1)
+            f"{RECORDING_SUFFIX}" + (f"; is it {hint}" if hint else ""), 1)
     return fmt
 
 

@@ -112,6 +112,11 @@ def test_unknown_format(tmp_path):
     p.write_bytes(bytes(range(256)))
     with pytest.raises(SkeletonFormatError):
         read_skeleton_file(p)
+    # what the app reads another way: the error says how
+    for name, how in (("take.mkv", "skelapp --kinect-playback FILE"), ("clip.MP4", "skelapp --video FILE")):
+        (tmp_path / name).write_bytes(bytes(range(256)))
+        with pytest.raises(SkeletonFormatError, match=f"unknown skeleton file format.*{how}"):
+            read_skeleton_file(tmp_path / name)
 
 
 def test_recording_with_unsupported_zip_version_is_a_format_error(ntu_synthetic, tmp_path):
