@@ -7,6 +7,7 @@ cd "$(dirname "$0")/../.."
 R="$1" DATA="${2:-../shared/data}" CACHE="${3:-runs/cache}"
 if [ -f .venv/bin/activate ]; then . .venv/bin/activate; fi
 mkdir -p "$R/ensembles"
+. docs/decisions/ensemble-eval.sh
 ensemble() {  # ensemble NAME DATASET PROTOCOL RUN...: export the runs' last epochs as one model, evaluate
   local name="$1" dataset="$2" protocol="$3" ckpts=() run
   shift 3
@@ -17,15 +18,7 @@ ensemble() {  # ensemble NAME DATASET PROTOCOL RUN...: export the runs' last epo
     fi
     ckpts+=("$R/$run/best.pt")
   done
-  if [ ! -f "$R/ensembles/$name.json" ]; then
-    skelapp export --checkpoint "${ckpts[@]}" --out "$R/ensembles/$name.onnx" --data "$DATA" \
-      --cache-dir "$CACHE" > "$R/ensembles/$name.export.log" 2>&1
-    skelapp evaluate --model "$R/ensembles/$name.onnx" --dataset "$dataset" --protocol "$protocol" \
-      --data "$DATA" --cache-dir "$CACHE" --json > "$R/ensembles/$name.json"
-  fi
-  python3 -c 'import json, sys; r = json.load(open(sys.argv[2]))
-print("%s\t%.2f\t%.2f" % (sys.argv[1], r["top1"], r["early"]["0.4"]))' "$name" "$R/ensembles/$name.json" \
-    >> "$R/ensembles.tsv"
+  export_and_evaluate "$R/ensembles" "$R/ensembles.tsv" "$name" "$dataset" "$protocol" "" "${ckpts[@]}"
 }
 printf 'ensemble\ttop1\tearly40\n' > "$R/ensembles.tsv"
 # rule A: pairs joint k + bone k, quads (joint 0, 1 + bone 0, 1) and (joint 2, 3 + bone 2, 3)
