@@ -296,7 +296,7 @@ def load_dataset(
         print(f"skipped {len(stats['missing_skipped'])} NTU samples on the missing-skeleton list, "
               f"e.g. {stats['missing_skipped'][0]}")
     names = [i[0] for i in items]
-    key_src = [dataset, str(Path(root).resolve()), cfg.to_dict(), MIN_FRAMES, READER_VERSION, names]
+    key_src = [dataset, str(Path(root).resolve()), cfg.to_dict(), MIN_FRAMES, READER_VERSION, names, labels]
     key = hashlib.sha1(json.dumps(key_src).encode()).hexdigest()[:12]
     cache = Path(cache_dir) / f"{dataset}_{key}.npz" if cache_dir else None
     if cache is not None and cache.exists():

@@ -15,6 +15,7 @@ from skelapp.core.layouts import KINECT_V1, NTU25
 from skelapp.core.normalize import FeatureConfig, compute_features
 from skelapp.core.ntu_skeleton import write_ntu_skeleton
 from skelapp.core.skeleton import SkeletonSequence
+from skelapp.training import datasets
 from skelapp.training.datasets import (
     MSR_ACTION_SETS,
     MSR_LABELS,
@@ -251,7 +252,8 @@ def test_ntu_trains_with_language_supervision(tiny_ntu, tmp_path) -> None:
     assert (tmp_path / "run" / "last.pt").exists()
 
 
-def test_ntu_class_names_are_the_bundled_ones_whatever_label_map_is_beside_data(tiny_ntu, tmp_path) -> None:
+def test_ntu_class_names_are_the_bundled_ones_whatever_label_map_is_beside_data(tiny_ntu, tmp_path,
+                                                                                 monkeypatch) -> None:
     """A copy of NTU with PYSKL's label map beside it (which words A025 "reach into pocket") still
     gets the official names that the bundled descriptions are keyed by, so it trains with LST."""
     from skelapp.training.train import TrainConfig, train
@@ -268,6 +270,10 @@ def test_ntu_class_names_are_the_bundled_ones_whatever_label_map_is_beside_data(
     res = train(TrainConfig(dataset="ntu60", data=str(root), out=str(tmp_path / "run"), epochs=1,
                             model=small, cache_dir=str(tmp_path / "cache")), progress=False)
     assert res["meta"]["train_config"]["lst"] and res["meta"]["labels"][24] == official[24]
+    # the class names are part of the cache key: a cache written under other names is not reused
+    assert load_dataset("ntu60", root, tmp_path / "cache", progress=False).labels[24] == official[24]
+    monkeypatch.setattr(datasets, "ntu_labels", lambda n=60: [name.upper() for name in official[:n]])
+    assert load_dataset("ntu60", root, tmp_path / "cache", progress=False).labels[24] == official[24].upper()
 
 
 def test_lst_without_descriptions_fails_clearly(tiny_ntu, tmp_path, monkeypatch) -> None:
