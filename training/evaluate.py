@@ -11,8 +11,8 @@ from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 
 from .copies import training_copies
-from .datasets import ClipSet, load_dataset, protocol_clips, resolve_protocol, split_indices, validation_split
-from .label_fixes import fix_training_labels, load_label_fixes
+from .datasets import ClipSet, load_dataset, protocol_clips, resolve_protocol, split_indices
+from .holdout import training_split
 from .metrics import score, unseen_score
 from .report import model_name, write_model_card
 
@@ -34,11 +34,15 @@ def checkpoint_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tu
     from .train import load_checkpoint, predict_clips
 
     model, meta = load_checkpoint(path)
-    meta = {"skelapp.labels": json.dumps(meta["labels"]), "skelapp.params": str(count_parameters(model)),
-            "skelapp.streams": json.dumps([model.config.stream]),
-            "skelapp.feature_config": json.dumps(meta["feature_config"]),
+    props = {"skelapp.labels": json.dumps(meta["labels"]), "skelapp.params": str(count_parameters(model)),
+             "skelapp.streams": json.dumps([model.config.stream]), **_checkpoint_props(meta)}
+    return predict_clips(model, feats, torch.device("cpu")), props
+
+
+def _checkpoint_props(meta: dict) -> dict[str, str]:
+    """The ONNX metadata props that a checkpoint's *meta* gives without loading its model."""
+    return {"skelapp.feature_config": json.dumps(meta["feature_config"]),
             "skelapp.train_config": json.dumps(meta.get("train_config", {}))}
-    return predict_clips(model, feats, torch.device("cpu")), meta
 
 
 def per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tuple[list[np.ndarray], dict]:
@@ -55,20 +59,20 @@ def model_metadata(path: str | Path) -> dict[str, str]:
         return dict(StreamingRecognizer(path, prefer_gpu=False).session.get_modelmeta().custom_metadata_map)
     import torch
 
-    meta = torch.load(path, map_location="cpu", weights_only=False)["meta"]
-    return {"skelapp.feature_config": json.dumps(meta["feature_config"]),
-            "skelapp.train_config": json.dumps(meta.get("train_config", {}))}
+    return _checkpoint_props(torch.load(path, map_location="cpu", weights_only=False)["meta"])
 
 
-def model_feature_config(path: str | Path) -> FeatureConfig:
-    """The feature configuration a model was trained with (ONNX metadata or checkpoint)."""
-    return FeatureConfig.from_dict(json.loads(model_metadata(path)["skelapp.feature_config"]))
+def model_feature_config(path: str | Path, meta: dict[str, str] | None = None) -> FeatureConfig:
+    """The feature configuration a model was trained with (ONNX metadata or checkpoint; *meta*: its
+    :func:`model_metadata`, when already read)."""
+    return FeatureConfig.from_dict(json.loads((meta or model_metadata(path))["skelapp.feature_config"]))
 
 
-def training_holdout(path: str | Path) -> dict:
-    """The validation hold-out a model was trained without: its training run's ``protocol``,
-    ``val_fraction``, ``seed`` and ``label_fixes`` (one ensemble's members must share them)."""
-    configs = json.loads(model_metadata(path).get("skelapp.train_config", "{}"))
+def training_holdout(path: str | Path, meta: dict[str, str] | None = None) -> dict:
+    """The clips a model's training run held out for validation, as its run's ``protocol``,
+    ``val_fraction``, ``seed`` and ``label_fixes`` (one ensemble's members must share them; *meta*:
+    as for :func:`model_feature_config`)."""
+    configs = json.loads((meta or model_metadata(path)).get("skelapp.train_config", "{}"))
     configs = [c for c in (configs if isinstance(configs, list) else [configs]) if c]
     if not configs:
         raise ModelError(f"{path}: records no training settings, so its validation hold-out is unknown; "
@@ -100,13 +104,14 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     ``model_card.md`` there. *ntu_missing*: NTU samples to leave out (``None``: the bundled
     missing-skeleton list). *baseline*: another model (e.g. trained on full clips only) whose
     top-1 and early curve are reported next to this one's."""
-    holdout = training_holdout(model_path) if split == "val" else None
+    model_meta = model_metadata(model_path)
+    holdout = training_holdout(model_path, model_meta) if split == "val" else None
     if holdout is not None and baseline is not None and training_holdout(baseline) != holdout:
         raise ModelError(f"{baseline}: its training run held out other validation clips than {model_path}'s "
                          f"(another seed, fraction, protocol or label fixes), so their curves would not "
                          f"be comparable; give a baseline trained with the same ones")
-    clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path), progress=False,
-                                  ntu_missing=ntu_missing)
+    clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path, model_meta),
+                                  progress=False, ntu_missing=ntu_missing)
     if holdout is not None:  # the clips its training run held out, labelled as that run saw them
         trained = resolve_protocol(clips, holdout["protocol"])
         if protocol is not None and resolve_protocol(clips, protocol) != trained:
@@ -118,8 +123,8 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     train_idx, test_idx = split_indices(clips, protocol)
     reference, idx = train_idx, test_idx
     if holdout is not None:
-        clips = fix_training_labels(clips, train_idx, load_label_fixes(holdout["label_fixes"]))[0]
-        reference, idx = validation_split(clips, train_idx, holdout["val_fraction"], holdout["seed"])
+        clips, _, reference, idx = training_split(clips, train_idx, holdout["label_fixes"],
+                                                  holdout["val_fraction"], holdout["seed"])
     feats = [clips.features[i] for i in idx]
     per_frame, meta = per_frame_logits(model_path, feats)
     labels = json.loads(meta["skelapp.labels"])

@@ -34,10 +34,9 @@ from .datasets import (
     protocol_clips,
     resolve_protocol,
     split_indices,
-    validation_split,
     with_cotraining,
 )
-from .label_fixes import fix_training_labels, load_label_fixes
+from .holdout import training_split
 from .losses import (
     LanguageSupervision,
     MotionForecast,
@@ -274,13 +273,11 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         torch.distributed.barrier()
     clips = protocol_clips(clips, cfg.protocol)
     train_idx, test_idx = split_indices(clips, cfg.protocol)
-    clips, relabelled = fix_training_labels(clips, train_idx, load_label_fixes(cfg.label_fixes))
+    clips, relabelled, train_idx, val_idx = training_split(clips, train_idx, cfg.label_fixes,
+                                                           cfg.val_fraction, cfg.seed)
     if relabelled and rank == 0 and progress:
         print(f"corrected the labels of {len(relabelled)} training clips ({cfg.label_fixes or 'bundled'} "
               f"label fixes), e.g. {relabelled[0]}")
-    val_idx = np.array([], int)
-    if cfg.val_fraction > 0:
-        train_idx, val_idx = validation_split(clips, train_idx, cfg.val_fraction, cfg.seed)
     labels = clips.labels  # this dataset's classes: what checkpoints and results report
     label_sets = [(cfg.dataset, labels)]  # each trained dataset and its classes, in classifier order
     for name in cfg.cotrain:
