@@ -26,7 +26,9 @@ def test_bundled_model_is_small_and_describes_itself() -> None:
     # every class the app can show has a written description
     descriptions = load_descriptions("nw-ucla")
     assert all(label in descriptions for label in rec.labels)
-    assert json.loads(meta["skelapp.streams"])  # which input streams it combines
+    # which input streams it combines: scripts/train_default.sh's joint + bone streams of seeds 0 and 1
+    assert json.loads(meta["skelapp.streams"]) == ["joint", "bone", "joint", "bone"]
+    assert len(rec.info.state_shapes) == 4 * 7
 
 
 @pytest.mark.realdata
