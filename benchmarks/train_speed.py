@@ -1,14 +1,19 @@
-"""Training speed of one stream on a real dataset, per precision and batching, on this machine.
+"""Training speed of the shipped recipe on a real dataset, per precision and batching, on this machine.
 
-For each ``PRECISION:BATCHING`` in ``--configs`` this runs ``skelapp train`` for ``--epochs``
-epochs (default recipe otherwise, whole training split, ``--threads`` CPU threads, or the GPU
-when there is one) and prints the mean seconds per epoch and the projected time of the shipped
-recipe: ``scripts/train_default.sh`` trains its two streams side by side, one thread each, for
-100 epochs, so the projection is 100 x the one-thread epoch time. It also prints the padding of
-one epoch's batches (padded frames / real frames) for both batchings, and the process's peak
-resident memory after each config (cumulative: the first config's figure is its own).
+For each ``PRECISION:BATCHING`` in ``--configs`` this trains ``--side-by-side`` streams at once
+(separate processes, seeds 0, 1, ..., ``--threads`` CPU threads each, or the GPU when there is
+one) for ``--epochs`` epochs with the recipe of ``scripts/train_default.sh`` (co-trained with
+``--cotrain``, the body-part readout, whole training split) and prints the mean seconds per
+epoch per stream and the projected time of the bundled model's training: the script trains its
+four streams (joint + bone, seeds 0 and 1) two side by side, one thread each, for 100 epochs, so
+the projection is ``ceil(4 / side-by-side) x 100 x`` the epoch time measured side by side (which
+includes their contention for memory and cache; one stream alone runs faster). It also prints
+the padding of one epoch's batches (padded frames / real frames) for both batchings, and the
+peak resident memory of each training process (``--side-by-side 1`` trains in this process, so
+there the figure is cumulative: only the first config's is its own).
 
     python benchmarks/train_speed.py [--data DIR] [--dataset nw-ucla] [--epochs 2] [--threads 1]
+                                     [--side-by-side 2] [--cotrain [NAME ...]]
                                      [--configs fp32:raw bf16:raw bf16:augmented] [--model JSON] [--json]
 
 Data: ``--data``, else ``$SKELAPP_DATA`` or ``../shared/data``.
@@ -18,11 +23,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import sys
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
 import numpy as np
+
+SHIPPED_MODEL = {"readout": "parts"}  # scripts/train_default.sh's MODEL
+DEFAULT_STREAMS = 4  # scripts/train_default.sh: joint + bone, seeds 0 and 1
+
+
+def train_side_by_side(cfgs: list, n: int) -> list[dict]:
+    """``train`` each config, *n* at a time in separate processes (in this one if *n* is 1)."""
+    from skelapp.training.train import train
+
+    if n == 1:
+        return [train(c, progress=False, log_epochs=False) for c in cfgs]
+    with ProcessPoolExecutor(n, mp_context=get_context("spawn")) as pool:
+        jobs = [pool.submit(train, c, progress=False, log_epochs=False) for c in cfgs]
+        return [j.result() for j in jobs]
 
 
 def padding(dataset: str, data: str, cache_dir: str) -> dict:
@@ -59,13 +81,17 @@ def main(argv: list[str] | None = None) -> int:
                    metavar="PRECISION:BATCHING")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stream", default="joint")
-    p.add_argument("--model", type=json_object, default="{}",
-                   help="JSON ModelConfig overrides (default: the shipped one)")
+    p.add_argument("--side-by-side", type=int, default=2, metavar="N",
+                   help="streams trained at once, as the default script does (default 2; 1: in this process)")
+    p.add_argument("--cotrain", nargs="*", default=["msr-action3d"],
+                   help="datasets co-trained, as the script does (default msr-action3d; no names: none)")
+    p.add_argument("--model", type=json_object, default=json.dumps(SHIPPED_MODEL),
+                   help=f"JSON ModelConfig overrides (default: the script's {json.dumps(SHIPPED_MODEL)})")
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
     from skelapp.core.data_dir import find_data_dir
-    from skelapp.training.train import TrainConfig, pick_device, train
+    from skelapp.training.train import TrainConfig, pick_device
 
     data = a.data or find_data_dir()
     if data is None:
@@ -75,30 +101,36 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {"machine": platform.processor() or platform.machine(), "device": str(device),
                     "threads": a.threads, "dataset": a.dataset, "stream": a.stream,
                     "padding": padding(a.dataset, str(data), a.cache_dir), "configs": {}}
+    if a.side_by_side < 1:
+        p.error("--side-by-side takes a whole number >= 1")
+    result["side_by_side"], result["cotrain"] = a.side_by_side, a.cotrain
+    rounds = math.ceil(DEFAULT_STREAMS / a.side_by_side)
     for name in a.configs:
         precision, _, batching = name.partition(":")
         with tempfile.TemporaryDirectory() as out:
-            cfg = TrainConfig(dataset=a.dataset, data=str(data), out=out, epochs=a.epochs, threads=a.threads,
-                              cache_dir=a.cache_dir, precision=precision, batching=batching or "raw",
-                              model={**a.model, "stream": a.stream})
-            res = train(cfg, progress=False, log_epochs=False)
-        seconds = [h["seconds"] for h in res["history"]]
-        per_epoch = float(np.mean(seconds))
+            cfgs = [TrainConfig(dataset=a.dataset, data=str(data), out=f"{out}/s{seed}", epochs=a.epochs,
+                                threads=a.threads, cache_dir=a.cache_dir, precision=precision,
+                                batching=batching or "raw", cotrain=list(a.cotrain), seed=seed,
+                                model={**a.model, "stream": a.stream}) for seed in range(a.side_by_side)]
+            results = train_side_by_side(cfgs, a.side_by_side)
+        per_epoch = float(np.mean([h["seconds"] for res in results for h in res["history"]]))
         result["configs"][name] = {
-            "seconds_per_epoch": round(per_epoch, 1), "resolved": res["meta"]["precision"],
-            "default_pair_100_epochs_min": round(100 * per_epoch / 60, 1),
-            # the process's peak so far: only the first config's figure is its own
-            "peak_rss_mb": res["history"][-1]["peak_rss_mb"]}
+            "seconds_per_epoch": round(per_epoch, 1), "resolved": results[0]["meta"]["precision"],
+            "default_model_100_epochs_min": round(rounds * 100 * per_epoch / 60, 1),
+            "peak_rss_mb": [res["history"][-1]["peak_rss_mb"] for res in results]}
     if a.json:
         print(json.dumps(result))
     else:
         pad = result["padding"]
-        print(f"{a.dataset} {a.stream} stream, {a.threads} thread(s) on {device}; padded/real frames: "
-              f"raw batching {pad['raw']}, augmented batching {pad['augmented']}")
+        cot = "+".join(a.cotrain) or "none"
+        print(f"{a.dataset} {a.stream} stream (co-trained: {cot}), {a.side_by_side} side by side, "
+              f"{a.threads} thread(s) each on {device}; padded/real frames: raw batching {pad['raw']}, "
+              f"augmented batching {pad['augmented']}")
         for name, r in result["configs"].items():
-            print(f"  {name:15s} ({r['resolved']}): {r['seconds_per_epoch']:6.1f} s/epoch -> default pair "
-                  f"(100 epochs, two streams side by side): ~{r['default_pair_100_epochs_min']:.0f} min; "
-                  f"process peak memory so far {r['peak_rss_mb']} MiB")
+            print(f"  {name:15s} ({r['resolved']}): {r['seconds_per_epoch']:6.1f} s/epoch per stream -> "
+                  f"default model ({DEFAULT_STREAMS} streams, 100 epochs, {a.side_by_side} at a time): "
+                  f"~{r['default_model_100_epochs_min']:.0f} min; peak memory per process "
+                  f"{r['peak_rss_mb']} MiB")
     return 0
 
 

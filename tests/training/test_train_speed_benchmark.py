@@ -1,4 +1,4 @@
-"""benchmarks/train_speed.py runs end to end (on the tiny synthetic set) and prints its figures."""
+"""benchmarks/train_speed.py runs end to end (on the tiny synthetic sets) and prints its figures."""
 
 from __future__ import annotations
 
@@ -6,23 +6,50 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "train_speed.py"
+SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8, "readout": "parts"})
 
 
-def test_train_speed_benchmark(tiny_ucla, tmp_path, capsys) -> None:
+@pytest.fixture(scope="module")
+def bench():
     spec = importlib.util.spec_from_file_location("train_speed", BENCH)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    small = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})
-    args = ["--data", str(tiny_ucla), "--epochs", "1", "--cache-dir", str(tmp_path), "--model", small,
-            "--json"]
-    assert mod.main(args) == 0
+    return mod
+
+
+def run_json(bench, capsys, args: list[str]) -> dict:
+    assert bench.main([*args, "--json"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1, "--json prints the summary only (no per-epoch training lines)"
-    res = json.loads(lines[0])
+    return json.loads(lines[0])
+
+
+def test_train_speed_benchmark_in_process(bench, tiny_data, tmp_path, capsys) -> None:
+    res = run_json(bench, capsys, ["--data", str(tiny_data), "--epochs", "1", "--cache-dir", str(tmp_path),
+                                   "--model", SMALL, "--side-by-side", "1"])
+    assert res["cotrain"] == ["msr-action3d"], "the script's co-training is the default"
     assert set(res["configs"]) == {"fp32:raw", "bf16:raw", "bf16:augmented"}
     assert [r["resolved"] for r in res["configs"].values()] == ["fp32", "bf16", "bf16"]
-    assert all(r["seconds_per_epoch"] > 0 for r in res["configs"].values())
-    assert all(r["peak_rss_mb"] is None or r["peak_rss_mb"] > 50 for r in res["configs"].values())
+    for r in res["configs"].values():
+        assert r["seconds_per_epoch"] > 0
+        # four streams, one at a time: 4 x 100 epochs
+        assert r["default_model_100_epochs_min"] == pytest.approx(400 * r["seconds_per_epoch"] / 60, abs=0.4)
+        assert len(r["peak_rss_mb"]) == 1
     pad = res["padding"]
     assert 1.0 <= pad["augmented"] < pad["raw"]
+
+
+def test_train_speed_benchmark_side_by_side(bench, tiny_data, tmp_path, capsys) -> None:
+    """Two training processes at once, as scripts/train_default.sh runs them: two rounds for four
+    streams, and each process's own peak memory."""
+    res = run_json(bench, capsys, ["--data", str(tiny_data), "--epochs", "1", "--cache-dir", str(tmp_path),
+                                   "--model", SMALL, "--configs", "fp32:raw", "--cotrain"])
+    assert res["side_by_side"] == 2 and res["cotrain"] == []
+    r = res["configs"]["fp32:raw"]
+    assert r["resolved"] == "fp32" and r["seconds_per_epoch"] > 0
+    assert r["default_model_100_epochs_min"] == pytest.approx(200 * r["seconds_per_epoch"] / 60, abs=0.4)
+    assert len(r["peak_rss_mb"]) == 2
+    assert all(m is None or m > 50 for m in r["peak_rss_mb"])
