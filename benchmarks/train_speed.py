@@ -8,7 +8,8 @@ epoch per stream and the projected time of the bundled model's training: the scr
 four streams (joint + bone, seeds 0 and 1) two side by side, one thread each, for 100 epochs, so
 the projection is ``ceil(4 / side-by-side) x 100 x`` the epoch time measured side by side (which
 includes their contention for memory and cache; one stream alone runs faster). It also prints
-the padding of one epoch's batches (padded frames / real frames) for both batchings, and the
+the padding of one epoch's batches of ``--dataset``'s own training clips (padded frames / real
+frames; the co-trained clips are left out of this figure) for both batchings, and the
 peak resident memory of each training process (``--side-by-side 1`` trains in this process, so
 there the figure is cumulative: only the first config's is its own).
 
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
+    if a.side_by_side < 1:
+        p.error("--side-by-side takes a whole number >= 1")
     from skelapp.core.data_dir import find_data_dir
     from skelapp.training.train import TrainConfig, pick_device
 
@@ -101,8 +104,6 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {"machine": platform.processor() or platform.machine(), "device": str(device),
                     "threads": a.threads, "dataset": a.dataset, "stream": a.stream,
                     "padding": padding(a.dataset, str(data), a.cache_dir), "configs": {}}
-    if a.side_by_side < 1:
-        p.error("--side-by-side takes a whole number >= 1")
     result["side_by_side"], result["cotrain"] = a.side_by_side, a.cotrain
     rounds = math.ceil(DEFAULT_STREAMS / a.side_by_side)
     for name in a.configs:
@@ -124,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         pad = result["padding"]
         cot = "+".join(a.cotrain) or "none"
         print(f"{a.dataset} {a.stream} stream (co-trained: {cot}), {a.side_by_side} side by side, "
-              f"{a.threads} thread(s) each on {device}; padded/real frames: raw batching {pad['raw']}, "
-              f"augmented batching {pad['augmented']}")
+              f"{a.threads} thread(s) each on {device}; padded/real frames of {a.dataset}'s clips: "
+              f"raw batching {pad['raw']}, augmented batching {pad['augmented']}")
         for name, r in result["configs"].items():
             print(f"  {name:15s} ({r['resolved']}): {r['seconds_per_epoch']:6.1f} s/epoch per stream -> "
                   f"default model ({DEFAULT_STREAMS} streams, 100 epochs, {a.side_by_side} at a time): "

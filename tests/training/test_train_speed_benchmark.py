@@ -38,6 +38,7 @@ def test_train_speed_benchmark_in_process(bench, tiny_data, tmp_path, capsys) ->
         # four streams, one at a time: 4 x 100 epochs
         assert r["default_model_100_epochs_min"] == pytest.approx(400 * r["seconds_per_epoch"] / 60, abs=0.4)
         assert len(r["peak_rss_mb"]) == 1
+        assert all(m is None or m > 50 for m in r["peak_rss_mb"])
     pad = res["padding"]
     assert 1.0 <= pad["augmented"] < pad["raw"]
 
@@ -53,3 +54,12 @@ def test_train_speed_benchmark_side_by_side(bench, tiny_data, tmp_path, capsys) 
     assert r["default_model_100_epochs_min"] == pytest.approx(200 * r["seconds_per_epoch"] / 60, abs=0.4)
     assert len(r["peak_rss_mb"]) == 2
     assert all(m is None or m > 50 for m in r["peak_rss_mb"])
+
+
+def test_train_speed_benchmark_matches_the_default_script(bench) -> None:
+    """The benchmark's recipe constants are the ones scripts/train_default.sh trains with."""
+    script = (BENCH.parents[1] / "scripts" / "train_default.sh").read_text()
+    assert f"PARTS_READOUT='{json.dumps(bench.SHIPPED_MODEL)}'" in script
+    assert 'COTRAIN="${COTRAIN-msr-action3d}"' in script
+    assert 'SEEDS="${SEEDS:-0 1}"' in script and 'STREAMS="${STREAMS:-joint bone}"' in script
+    assert bench.DEFAULT_STREAMS == 2 * 2
