@@ -15,7 +15,8 @@ there the figure is cumulative: only the first config's is its own).
 
     python benchmarks/train_speed.py [--data DIR] [--dataset nw-ucla] [--epochs 2] [--threads 1]
                                      [--side-by-side 2] [--cotrain [NAME ...]]
-                                     [--configs fp32:raw bf16:raw bf16:augmented] [--model JSON] [--json]
+                                     [--configs fp32:raw bf16:raw bf16:augmented] [--model JSON]
+                                     [--features JSON] [--json]
 
 Data: ``--data``, else ``$SKELAPP_DATA`` or ``../shared/data``.
 """
@@ -48,7 +49,7 @@ def train_side_by_side(cfgs: list, n: int) -> list[dict]:
         return [j.result() for j in jobs]
 
 
-def padding(dataset: str, data: str, cache_dir: str) -> dict:
+def padding(dataset: str, data: str, cache_dir: str, features: dict) -> dict:
     """Padded / real frames of one epoch's batches (default recipe): planned (augmented) lengths
     vs raw lengths."""
     from skelapp.core.normalize import FeatureConfig
@@ -58,7 +59,7 @@ def padding(dataset: str, data: str, cache_dir: str) -> dict:
     from skelapp.training.train import TrainConfig
 
     recipe = TrainConfig()
-    clips = load_dataset(dataset, data, cache_dir, FeatureConfig(**recipe.features), progress=False)
+    clips = load_dataset(dataset, data, cache_dir, FeatureConfig(**features), progress=False)
     train_idx, _ = split_indices(clips, None)
     ds = ClipDataset(clips, train_idx, AugmentConfig(**recipe.augment))
     raw = ds.lengths()
@@ -88,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="datasets co-trained, as the script does (default msr-action3d; no names: none)")
     p.add_argument("--model", type=json_object, default=json.dumps(SHIPPED_MODEL),
                    help=f"JSON ModelConfig overrides (default: the script's {json.dumps(SHIPPED_MODEL)})")
+    p.add_argument("--features", type=json_object, default=None,
+                   help="JSON FeatureConfig (default: the recipe's TrainConfig().features), e.g. another fps")
     p.add_argument("--cache-dir", default="runs/cache")
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
@@ -101,9 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         print("no real data: give --data DIR (or set SKELAPP_DATA)", file=sys.stderr)
         return 2
     device = pick_device("auto")
+    features = a.features if a.features is not None else TrainConfig().features
     result: dict = {"machine": platform.processor() or platform.machine(), "device": str(device),
                     "threads": a.threads, "dataset": a.dataset, "stream": a.stream,
-                    "padding": padding(a.dataset, str(data), a.cache_dir), "configs": {}}
+                    "features": features, "model": a.model,
+                    "padding": padding(a.dataset, str(data), a.cache_dir, features), "configs": {}}
     result["side_by_side"], result["cotrain"] = a.side_by_side, a.cotrain
     rounds = math.ceil(DEFAULT_STREAMS / a.side_by_side)
     for name in a.configs:
@@ -112,11 +117,13 @@ def main(argv: list[str] | None = None) -> int:
             cfgs = [TrainConfig(dataset=a.dataset, data=str(data), out=f"{out}/s{seed}", epochs=a.epochs,
                                 threads=a.threads, cache_dir=a.cache_dir, precision=precision,
                                 batching=batching or "raw", cotrain=list(a.cotrain), seed=seed,
-                                model={**a.model, "stream": a.stream}) for seed in range(a.side_by_side)]
+                                features=features, model={**a.model, "stream": a.stream})
+                    for seed in range(a.side_by_side)]
             results = train_side_by_side(cfgs, a.side_by_side)
         per_epoch = float(np.mean([h["seconds"] for res in results for h in res["history"]]))
         result["configs"][name] = {
             "seconds_per_epoch": round(per_epoch, 1), "resolved": results[0]["meta"]["precision"],
+            "fps": results[0]["meta"]["feature_config"]["fps"],
             "default_model_100_epochs_min": round(rounds * 100 * per_epoch / 60, 1),
             "peak_rss_mb": [res["history"][-1]["peak_rss_mb"] for res in results]}
     if a.json:
@@ -124,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         pad = result["padding"]
         cot = "+".join(a.cotrain) or "none"
-        print(f"{a.dataset} {a.stream} stream (co-trained: {cot}), {a.side_by_side} side by side, "
+        print(f"{a.dataset} {a.stream} stream (co-trained: {cot}; features {json.dumps(features)}; model "
+              f"{json.dumps(a.model)}), {a.side_by_side} side by side, "
               f"{a.threads} thread(s) each on {device}; padded/real frames of {a.dataset}'s clips: "
               f"raw batching {pad['raw']}, augmented batching {pad['augmented']}")
         for name, r in result["configs"].items():

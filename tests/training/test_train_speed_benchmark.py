@@ -31,6 +31,7 @@ def test_train_speed_benchmark_in_process(bench, tiny_data, tmp_path, capsys) ->
     res = run_json(bench, capsys, ["--data", str(tiny_data), "--epochs", "1", "--cache-dir", str(tmp_path),
                                    "--model", SMALL, "--side-by-side", "1"])
     assert res["cotrain"] == ["msr-action3d"], "the script's co-training is the default"
+    assert all(r["fps"] == 15 for r in res["configs"].values()), "the recipe's frame rate is the default"
     assert set(res["configs"]) == {"fp32:raw", "bf16:raw", "bf16:augmented"}
     assert [r["resolved"] for r in res["configs"].values()] == ["fp32", "bf16", "bf16"]
     for r in res["configs"].values():
@@ -47,10 +48,12 @@ def test_train_speed_benchmark_side_by_side(bench, tiny_data, tmp_path, capsys) 
     """Two training processes at once, as scripts/train_default.sh runs them: two rounds for four
     streams, and each process's own peak memory."""
     res = run_json(bench, capsys, ["--data", str(tiny_data), "--epochs", "1", "--cache-dir", str(tmp_path),
-                                   "--model", SMALL, "--configs", "fp32:raw", "--cotrain"])
+                                   "--model", SMALL, "--configs", "fp32:raw", "--cotrain",
+                                   "--features", '{"facing": true, "fps": 10}'])
     assert res["side_by_side"] == 2 and res["cotrain"] == []
     r = res["configs"]["fp32:raw"]
     assert r["resolved"] == "fp32" and r["seconds_per_epoch"] > 0
+    assert r["fps"] == 10, "the training processes ran at the --features frame rate"
     assert r["default_model_100_epochs_min"] == pytest.approx(200 * r["seconds_per_epoch"] / 60, abs=0.4)
     assert len(r["peak_rss_mb"]) == 2
     assert all(m is None or m > 50 for m in r["peak_rss_mb"])
