@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,17 +19,24 @@ from .metrics import score, unseen_score
 from .report import model_name, write_model_card
 
 
-def onnx_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tuple[list[np.ndarray], dict]:
-    """Per-frame logits of each clip (whole clip, fresh state) through the app's
-    :class:`StreamingRecognizer` (ONNX Runtime, CPU), and the model's metadata."""
-    from skelapp.core.recognizer import StreamingRecognizer
+@dataclass(frozen=True)
+class OpenedModel:
+    """A model file opened once: its skelapp metadata (the ONNX props, or the same keys built from a
+    checkpoint) and ``logits(feats)``, the per-frame logits of each clip (whole clip, fresh state)."""
 
-    rec = StreamingRecognizer(path, prefer_gpu=False, threads=0)  # 0: ORT's default thread count
-    meta = dict(rec.session.get_modelmeta().custom_metadata_map)
-    return [rec.run_offline(f) for f in feats], meta
+    meta: dict[str, str]
+    logits: Callable[[list[np.ndarray]], list[np.ndarray]]
 
 
-def checkpoint_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tuple[list[np.ndarray], dict]:
+def open_model(path: str | Path) -> OpenedModel:
+    """``.onnx`` through the app's :class:`StreamingRecognizer` (ONNX Runtime, CPU), else a torch
+    checkpoint."""
+    if str(path).endswith(".onnx"):
+        from skelapp.core.recognizer import StreamingRecognizer
+
+        rec = StreamingRecognizer(path, prefer_gpu=False, threads=0)  # 0: ORT's default thread count
+        return OpenedModel(dict(rec.session.get_modelmeta().custom_metadata_map),
+                           lambda feats: [rec.run_offline(f) for f in feats])
     import torch
 
     from .model import count_parameters
@@ -36,7 +45,7 @@ def checkpoint_per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tu
     model, meta = load_checkpoint(path)
     props = {"skelapp.labels": json.dumps(meta["labels"]), "skelapp.params": str(count_parameters(model)),
              "skelapp.streams": json.dumps([model.config.stream]), **_checkpoint_props(meta)}
-    return predict_clips(model, feats, torch.device("cpu")), props
+    return OpenedModel(props, lambda feats: predict_clips(model, feats, torch.device("cpu")))
 
 
 def _checkpoint_props(meta: dict) -> dict[str, str]:
@@ -46,9 +55,9 @@ def _checkpoint_props(meta: dict) -> dict[str, str]:
 
 
 def per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tuple[list[np.ndarray], dict]:
-    """Per-frame logits of each clip and the model's metadata: ONNX Runtime for ``.onnx``, else torch."""
-    runner = onnx_per_frame_logits if str(path).endswith(".onnx") else checkpoint_per_frame_logits
-    return runner(path, feats)
+    """Per-frame logits of each clip and the model's metadata (see :func:`open_model`)."""
+    model = open_model(path)
+    return model.logits(feats), model.meta
 
 
 def model_metadata(path: str | Path) -> dict[str, str]:
@@ -104,13 +113,14 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     ``model_card.md`` there. *ntu_missing*: NTU samples to leave out (``None``: the bundled
     missing-skeleton list). *baseline*: another model (e.g. trained on full clips only) whose
     top-1 and early curve are reported next to this one's."""
-    model_meta = model_metadata(model_path)
-    holdout = training_holdout(model_path, model_meta) if split == "val" else None
+    model = open_model(model_path)  # once: an ONNX Runtime session or a checkpoint load is not free
+    meta = model.meta
+    holdout = training_holdout(model_path, meta) if split == "val" else None
     if holdout is not None and baseline is not None and training_holdout(baseline) != holdout:
         raise ModelError(f"{baseline}: its training run held out other validation clips than {model_path}'s "
                          f"(another seed, fraction, protocol or label fixes), so their curves would not "
                          f"be comparable; give a baseline trained with the same ones")
-    clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path, model_meta),
+    clips = clips or load_dataset(dataset, data, cache_dir, model_feature_config(model_path, meta),
                                   progress=False, ntu_missing=ntu_missing)
     if holdout is not None:  # the clips its training run held out, labelled as that run saw them
         trained = resolve_protocol(clips, holdout["protocol"])
@@ -126,7 +136,7 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
         clips, _, reference, idx = training_split(clips, train_idx, holdout["label_fixes"],
                                                   holdout["val_fraction"], holdout["seed"])
     feats = [clips.features[i] for i in idx]
-    per_frame, meta = per_frame_logits(model_path, feats)
+    per_frame = model.logits(feats)
     labels = json.loads(meta["skelapp.labels"])
     if labels != clips.labels:
         raise ModelError(f"{model_path}: the model's {len(labels)} classes are not the {len(clips.labels)} "

@@ -13,7 +13,7 @@ from _helpers import SMALL, train_small
 
 from skelapp.app.cli import main as skelapp_main
 from skelapp.core.normalize import FeatureConfig
-from skelapp.core.recognizer import ModelError
+from skelapp.core.recognizer import ModelError, StreamingRecognizer
 from skelapp.training.cli import evaluate_main, export_main, train_main
 from skelapp.training.data import pad_collate
 from skelapp.training.datasets import load_dataset, split_indices
@@ -21,7 +21,7 @@ from skelapp.training.losses import distillation_loss, prefix_weights
 from skelapp.training.train import TrainConfig, load_checkpoint, load_teacher, make_optimizer, train
 
 
-def test_train_resume_export_evaluate(tiny_ucla, tmp_path, capsys) -> None:
+def test_train_resume_export_evaluate(tiny_ucla, tmp_path, capsys, monkeypatch) -> None:
     out = tmp_path / "run"
     common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(out), "--model", SMALL,
               "--cache-dir", str(tmp_path / "cache"), "--quiet", "--batch-size", "16",
@@ -38,9 +38,14 @@ def test_train_resume_export_evaluate(tiny_ucla, tmp_path, capsys) -> None:
                         "--data", str(tiny_ucla), "--cache-dir", str(tmp_path / "cache")]) == 0
     exp = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert exp["max_abs_diff_ort_vs_torch"] < 1e-4
+    sessions = []  # evaluating an ONNX file opens one ONNX Runtime session (metadata and logits)
+    monkeypatch.setattr(StreamingRecognizer, "__init__",
+                        lambda self, *a, _init=StreamingRecognizer.__init__, **k:
+                        sessions.append(a) or _init(self, *a, **k))
     assert evaluate_main(["--model", str(onnx_path), "--dataset", "nw-ucla", "--data", str(tiny_ucla),
                           "--json", "--cache-dir", str(tmp_path / "cache"),
                           "--out", str(tmp_path / "eval")]) == 0
+    assert len(sessions) == 1
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert 0 <= res["top1"] <= 100 and set(res["early"]) >= {"0.1", "0.4", "1.0"}
     assert (tmp_path / "eval" / "confusion.png").exists() and (tmp_path / "eval" / "early.png").exists()

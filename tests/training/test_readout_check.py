@@ -13,7 +13,7 @@ from _helpers import SMALL
 
 from skelapp.training.cli import train_main
 from skelapp.training.datasets import load_dataset, split_indices
-from skelapp.training.evaluate import checkpoint_per_frame_logits, evaluate, model_feature_config
+from skelapp.training.evaluate import evaluate, model_feature_config, per_frame_logits
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "readout_check.py"
 
@@ -59,7 +59,7 @@ def test_readout_check_end_to_end(tiny_ucla, tmp_path, capsys) -> None:
     # the running-mean readout, recomputed independently: argmax of the mean softmax over all frames
     clips = load_dataset("nw-ucla", tiny_ucla, cache, model_feature_config(models[0]), progress=False)
     test = split_indices(clips)[1]
-    logits, _ = checkpoint_per_frame_logits(models[0], [clips.features[i] for i in test])
+    logits, _ = per_frame_logits(models[0], [clips.features[i] for i in test])
     probs = [np.exp(lg) / np.exp(lg).sum(1, keepdims=True) for lg in logits]
     hits = [p.mean(0).argmax() == y for p, y in zip(probs, clips.targets[test], strict=True)]
     assert res[models[0]]["mean"]["top1"] == float(np.mean(hits) * 100)
