@@ -63,10 +63,8 @@ def per_frame_logits(path: str | Path, feats: list[np.ndarray]) -> tuple[list[np
 def model_metadata(path: str | Path) -> dict[str, str]:
     """A model's skelapp metadata: the ONNX file's props, or the same keys built from a checkpoint."""
     if str(path).endswith(".onnx"):
-        from skelapp.core.recognizer import StreamingRecognizer
-
-        return dict(StreamingRecognizer(path, prefer_gpu=False).session.get_modelmeta().custom_metadata_map)
-    import torch
+        return open_model(path).meta
+    import torch  # a checkpoint's metadata without building its model
 
     return _checkpoint_props(torch.load(path, map_location="cpu", weights_only=False)["meta"])
 
@@ -115,8 +113,9 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     top-1 and early curve are reported next to this one's."""
     model = open_model(model_path)  # once: an ONNX Runtime session or a checkpoint load is not free
     meta = model.meta
+    baseline_meta = model_metadata(baseline) if baseline is not None else None  # read once, used twice
     holdout = training_holdout(model_path, meta) if split == "val" else None
-    if holdout is not None and baseline is not None and training_holdout(baseline) != holdout:
+    if holdout is not None and baseline is not None and training_holdout(baseline, baseline_meta) != holdout:
         raise ModelError(f"{baseline}: its training run held out other validation clips than {model_path}'s "
                          f"(another seed, fraction, protocol or label fixes), so their curves would not "
                          f"be comparable; give a baseline trained with the same ones")
@@ -152,7 +151,7 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     if unseen is not None:
         res["unseen"] = unseen
     if baseline is not None:
-        same = model_feature_config(baseline) == clips.feature_config
+        same = model_feature_config(baseline, baseline_meta) == clips.feature_config
         b = evaluate(baseline, dataset, data, protocol, split, cache_dir, clips=clips if same else None,
                      ntu_missing=ntu_missing)
         res["baseline"] = {"model": str(baseline), "top1": b["top1"], "early": b["early"]}
