@@ -63,6 +63,10 @@ class ModelConfig:
     stream: str = "joint"  # joint | bone | joint_bone (see module docstring)
     # channel groups with their own learned adjacency offset (decoupled GCN); 1 = one shared offset
     graph_groups: int = 1
+    # farthest graph distance with its own partition: 1 = ST-GCN's three (self, inward, outward);
+    # k > 1 adds one partition per distance 2..k (joints exactly that many bones apart, MS-G3D's
+    # disentangled multi-scale aggregation), so a block sees a wider body neighbourhood at once
+    graph_hops: int = 1
     tcn: str = "single"  # temporal conv of each block: "single", or "multiscale" (see MultiScaleTemporalConv)
     # heads of a per-frame, data-dependent adjacency in every block (see GraphConv); 0 = none
     dynamic_graph: int = 0
@@ -93,8 +97,28 @@ def part_joint_indices(layout: JointLayout = CANONICAL) -> list[list[int]]:
     return [[layout.index(j) for j in joints] for joints in BODY_PARTS.values()]
 
 
-def graph_partitions(layout: JointLayout = CANONICAL) -> np.ndarray:
-    """``(3, V, V)`` ST-GCN style partitions: self, normalised inward and outward neighbours."""
+def hop_distances(layout: JointLayout = CANONICAL) -> np.ndarray:
+    """``(V, V)`` number of bones on the shortest path between two joints (-1 if unconnected)."""
+    adj = layout.adjacency() > 0
+    v = layout.num_joints
+    dist = np.full((v, v), -1, np.int64)
+    np.fill_diagonal(dist, 0)
+    reach = np.eye(v, dtype=bool)
+    for d in range(1, v):
+        nxt = (reach.astype(np.int64) @ adj.astype(np.int64)) > 0
+        new = nxt & ~reach
+        if not new.any():
+            break
+        dist[new] = d
+        reach |= new
+    return dist
+
+
+def graph_partitions(layout: JointLayout = CANONICAL, hops: int = 1) -> np.ndarray:
+    """``(2 + hops, V, V)`` partitions: ST-GCN's self, normalised inward and outward neighbours,
+    then for each distance 2..*hops* the joints exactly that many bones apart (normalised)."""
+    if hops < 1:
+        raise ValueError(f"graph_hops is a graph distance >= 1, got {hops!r}")
     v = layout.num_joints
     inward = np.zeros((v, v), np.float32)
     for c, p in layout.bones:
@@ -105,7 +129,11 @@ def graph_partitions(layout: JointLayout = CANONICAL) -> np.ndarray:
         deg = a.sum(0)
         return a / np.where(deg > 0, deg, 1.0)[None, :]
 
-    return np.stack([np.eye(v, dtype=np.float32), norm(inward), norm(inward.T)])
+    far = []
+    if hops > 1:
+        dist = hop_distances(layout)
+        far = [norm((dist == k).astype(np.float32)) for k in range(2, hops + 1)]
+    return np.stack([np.eye(v, dtype=np.float32), norm(inward), norm(inward.T), *far])
 
 
 def batch_norm(bn: nn.modules.batchnorm._BatchNorm, x: Tensor, mask: Tensor | None) -> Tensor:
@@ -353,7 +381,7 @@ class CausalSTGCN(nn.Module):
             raise ValueError(f"unknown tcn {cfg.tcn!r}; use one of {', '.join(TEMPORAL_CONVS)}")
         if cfg.masked_bn and cfg.tcn != "single":
             raise ValueError("masked_bn masks the BatchNorms of tcn 'single' blocks only")
-        parts = graph_partitions(CANONICAL)
+        parts = graph_partitions(CANONICAL, cfg.graph_hops)
         if parts.shape[1] != cfg.num_joints:
             raise ValueError(f"the canonical graph has {parts.shape[1]} joints, not {cfg.num_joints}")
         cin = cfg.in_channels * (2 if cfg.stream == "joint_bone" else 1)

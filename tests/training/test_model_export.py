@@ -20,6 +20,8 @@ from skelapp.training.model import (
     GraphConv,
     JointDrop,
     ModelConfig,
+    graph_partitions,
+    hop_distances,
     part_joint_indices,
     receptive_field,
     streaming_macs,
@@ -45,6 +47,7 @@ VARIANTS = [
     {"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}, {"window_pool": "meanmax"},
     {"window_pool": "gated"}, {"tcn": "multiscale"}, {"dynamic_graph": 4}, {"drop_joints": 0.2},
     {"readout": "parts"}, {"readout": "parts", "window_pool": "gated"}, {"readout": "joints_meanmax"},
+    {"graph_hops": 3},
 ]
 
 
@@ -223,6 +226,31 @@ def test_graph_groups_give_each_channel_group_its_own_adjacency() -> None:
     # configs saved before the option existed load as one shared offset
     old = {k: v for k, v in shared.config.to_dict().items() if k != "graph_groups"}
     assert ModelConfig.from_dict(old).graph_groups == 1
+
+
+def test_graph_hops_add_a_partition_per_bone_distance() -> None:
+    """graph_hops=3: partitions 4 and 5 link joints exactly two and three bones apart (counted on
+    the skeleton, by joint names), each column averaging its neighbours; 1 is ST-GCN's three."""
+    idx = CANONICAL.index
+    dist = hop_distances()
+    assert (dist == dist.T).all() and (np.diag(dist) == 0).all() and dist.min() >= 0
+    assert dist[idx("hand_left"), idx("elbow_left")] == 2  # hand - wrist - elbow
+    assert dist[idx("hand_left"), idx("shoulder_left")] == 3
+    assert dist[idx("hand_left"), idx("hand_right")] == 8  # across the shoulders
+    assert dist[idx("foot_left"), idx("hip_center")] == 4
+    assert graph_partitions(hops=1).shape == (3, 20, 20)
+    parts = graph_partitions(hops=3)
+    assert parts.shape == (5, 20, 20)
+    for k in (2, 3):
+        assert ((parts[k + 1] > 0) == (dist == k)).all()
+        assert np.allclose(parts[k + 1].sum(0), 1.0)  # every joint has a joint k bones away
+    m = _random_model(14, window=16, graph_hops=3)
+    assert all(b.gcn.k == 5 and b.gcn.offset.shape[0] == 5 for b in m.blocks)
+    assert streaming_macs(m) > streaming_macs(_random_model(14, window=16))
+    with pytest.raises(ValueError, match="graph_hops"):
+        CausalSTGCN(ModelConfig(graph_hops=0))
+    old = {k: v for k, v in m.config.to_dict().items() if k != "graph_hops"}  # saved before the option
+    assert ModelConfig.from_dict(old).graph_hops == 1
 
 
 def test_dynamic_graph_mixes_joints_by_each_frames_own_pose() -> None:
