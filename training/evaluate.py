@@ -106,16 +106,16 @@ def confusion(per_frame: list[np.ndarray], targets: np.ndarray, k: int) -> np.nd
 def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: str | None = None,
              split: str = "test", cache_dir: str = "runs/cache", out: str | Path | None = None,
              clips: ClipSet | None = None, ntu_missing: set[str] | None = None,
-             baseline: str | Path | None = None) -> dict:
+             baseline: str | Path | None = None, opened: OpenedModel | None = None) -> dict:
     """Top-1, per-class accuracy, confusion matrix and early-prediction curve; with *out*, plots and
     ``model_card.md`` there. *ntu_missing*: NTU samples to leave out (``None``: the bundled
     missing-skeleton list). *baseline*: another model (e.g. trained on full clips only) whose
-    top-1 and early curve are reported next to this one's."""
-    model = open_model(model_path)  # once: an ONNX Runtime session or a checkpoint load is not free
+    top-1 and early curve are reported next to this one's. *opened*: *model_path* already opened."""
+    model = opened or open_model(model_path)  # once: an ONNX Runtime session or a checkpoint load is not free
     meta = model.meta
-    baseline_meta = model_metadata(baseline) if baseline is not None else None  # read once, used twice
+    base = open_model(baseline) if baseline is not None else None  # its metadata and, below, its logits
     holdout = training_holdout(model_path, meta) if split == "val" else None
-    if holdout is not None and baseline is not None and training_holdout(baseline, baseline_meta) != holdout:
+    if holdout is not None and base is not None and training_holdout(baseline, base.meta) != holdout:
         raise ModelError(f"{baseline}: its training run held out other validation clips than {model_path}'s "
                          f"(another seed, fraction, protocol or label fixes), so their curves would not "
                          f"be comparable; give a baseline trained with the same ones")
@@ -150,10 +150,10 @@ def evaluate(model_path: str | Path, dataset: str, data: str | Path, protocol: s
     unseen = unseen_score(per_frame, targets, training_copies(clips, reference, idx), labels)
     if unseen is not None:
         res["unseen"] = unseen
-    if baseline is not None:
-        same = model_feature_config(baseline, baseline_meta) == clips.feature_config
+    if base is not None:
+        same = model_feature_config(baseline, base.meta) == clips.feature_config
         b = evaluate(baseline, dataset, data, protocol, split, cache_dir, clips=clips if same else None,
-                     ntu_missing=ntu_missing)
+                     ntu_missing=ntu_missing, opened=base)
         res["baseline"] = {"model": str(baseline), "top1": b["top1"], "early": b["early"]}
     if out is not None:
         plot(res, clips.labels, Path(out))

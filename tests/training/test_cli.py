@@ -47,6 +47,12 @@ def test_train_resume_export_evaluate(tiny_ucla, tmp_path, capsys, monkeypatch) 
                           "--out", str(tmp_path / "eval")]) == 0
     assert len(sessions) == 1
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert evaluate_main(["--model", str(onnx_path), "--dataset", "nw-ucla", "--data", str(tiny_ucla),
+                          "--json", "--cache-dir", str(tmp_path / "cache"),
+                          "--baseline", str(onnx_path)]) == 0
+    assert len(sessions) == 1 + 2  # an ONNX baseline: one session per model, none more for its metadata
+    with_self = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert with_self["baseline"]["top1"] == res["top1"] and with_self["baseline"]["early"] == res["early"]
     assert 0 <= res["top1"] <= 100 and set(res["early"]) >= {"0.1", "0.4", "1.0"}
     assert (tmp_path / "eval" / "confusion.png").exists() and (tmp_path / "eval" / "early.png").exists()
     card = (tmp_path / "eval" / "model_card.md").read_text()
