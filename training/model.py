@@ -99,14 +99,13 @@ def part_joint_indices(layout: JointLayout = CANONICAL) -> list[list[int]]:
 
 def hop_distances(layout: JointLayout = CANONICAL) -> np.ndarray:
     """``(V, V)`` number of bones on the shortest path between two joints (-1 if unconnected)."""
-    adj = layout.adjacency() > 0
+    adj = layout.adjacency()  # 0/1
     v = layout.num_joints
     dist = np.full((v, v), -1, np.int64)
     np.fill_diagonal(dist, 0)
-    reach = np.eye(v, dtype=bool)
+    reach = np.eye(v, dtype=bool)  # joints within d - 1 bones of each joint
     for d in range(1, v):
-        nxt = (reach.astype(np.int64) @ adj.astype(np.int64)) > 0
-        new = nxt & ~reach
+        new = ((reach @ adj) > 0) & ~reach
         if not new.any():
             break
         dist[new] = d
