@@ -76,6 +76,9 @@ class ModelConfig:
     # training only: BatchNorm statistics from the real frames of a padded batch (the mask that
     # forward_offline is given), not from the padding after shorter clips; eval is unaffected
     masked_bn: bool = False
+    # a learned vector per joint added to the first block's output (SGN's joint-type semantics): the
+    # shared 1x1 convolutions then know which joint they read beyond what the graph implies
+    joint_embedding: bool = False
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -391,6 +394,8 @@ class CausalSTGCN(nn.Module):
                                   cfg.dynamic_graph, cfg.drop_joints))
             cin = c
         self.blocks = nn.ModuleList(blocks)
+        self.joint_embed = (nn.Parameter(torch.zeros(1, cfg.channels[0], 1, cfg.num_joints))
+                            if cfg.joint_embedding else None)
         # readout "parts": a (V, P) matrix averaging each body part's joints; "joints": none (the mean)
         part_means = None
         if cfg.readout == "parts":
@@ -444,8 +449,10 @@ class CausalSTGCN(nn.Module):
         x = batch_norm(self.data_bn, x.permute(0, 2, 3, 1).reshape(b, v * c, t), mask)
         x = x.view(b, v, c, t).permute(0, 2, 3, 1)
         new_states = []
-        for block, s in zip(self.blocks, states, strict=False):
+        for i, (block, s) in enumerate(zip(self.blocks, states, strict=False)):
             x, ns = block(x, s, mask)
+            if i == 0 and self.joint_embed is not None:
+                x = x + self.joint_embed  # per joint, the same in every frame: streaming stays exact
             new_states.append(ns)
         return x, new_states
 

@@ -37,6 +37,8 @@ def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
             mod.running_var.uniform_(0.5, 2.0)
         if isinstance(mod, GraphConv):
             mod.offset.data.normal_(0, 0.1)
+        if isinstance(mod, CausalSTGCN) and mod.joint_embed is not None:
+            mod.joint_embed.data.normal_(0, 0.5)
         if isinstance(mod, CausalWindowPool) and mod.gate is not None:  # frames weighted unequally
             mod.gate.weight.data.normal_(0, 8.0 / mod.gate.in_channels**0.5)
             mod.gate.bias.data.normal_(0, 1.0)
@@ -47,7 +49,7 @@ VARIANTS = [
     {"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}, {"window_pool": "meanmax"},
     {"window_pool": "gated"}, {"tcn": "multiscale"}, {"dynamic_graph": 4}, {"drop_joints": 0.2},
     {"readout": "parts"}, {"readout": "parts", "window_pool": "gated"}, {"readout": "joints_meanmax"},
-    {"graph_hops": 3},
+    {"graph_hops": 3}, {"joint_embedding": True},
 ]
 
 
@@ -251,6 +253,33 @@ def test_graph_hops_add_a_partition_per_bone_distance() -> None:
         CausalSTGCN(ModelConfig(graph_hops=0))
     old = {k: v for k, v in m.config.to_dict().items() if k != "graph_hops"}  # saved before the option
     assert ModelConfig.from_dict(old).graph_hops == 1
+
+
+def test_joint_embedding_starts_as_the_plain_model_and_learns_per_joint() -> None:
+    """joint_embedding: a learned (C, V) term after the first block, zero at initialisation (the
+    same logits as without it), trained by backprop, and it tells two joints with the same input
+    apart; configs saved before the option load without it."""
+    torch.manual_seed(3)
+    plain = CausalSTGCN(ModelConfig(window=16)).eval()
+    torch.manual_seed(3)
+    emb = CausalSTGCN(ModelConfig(window=16, joint_embedding=True)).eval()
+    assert emb.joint_embed.shape == (1, 32, 1, 20)
+    x = torch.randn(2, 12, 20, 6)
+    with torch.no_grad():
+        assert torch.equal(plain.forward_offline(x)[0], emb.forward_offline(x)[0])
+    emb.train()
+    logits, _ = emb.forward_offline(x)
+    logits.square().mean().backward()
+    assert emb.joint_embed.grad is not None and emb.joint_embed.grad.abs().amax() > 0
+    emb.eval()
+    with torch.no_grad():
+        before = emb.features(x, emb.initial_states(2))[0]
+        emb.joint_embed[0, :, 0, 5] += 1.0  # joint 5 only
+        after = emb.features(x, emb.initial_states(2))[0]
+    changed = (after - before).abs().amax(dim=(0, 1, 2))
+    assert changed[5] > 0 and changed[CANONICAL.parents[5]] > 0  # joint 5 and, through the graph, its parent
+    old = {k: v for k, v in emb.config.to_dict().items() if k != "joint_embedding"}
+    assert ModelConfig.from_dict(old).joint_embedding is False
 
 
 def test_dynamic_graph_mixes_joints_by_each_frames_own_pose() -> None:
