@@ -16,6 +16,9 @@ Per body and per frame (canonical layout, camera space):
    whole-body translation (walking) stays visible (3); with ``velocity_limit`` c > 0 each
    displacement's length d becomes ``c tanh(d / c)`` (direction kept): a tracking glitch (a joint
    jumping metres between frames) is capped near c while ordinary motion barely changes;
+   with ``acceleration`` (needs ``velocity``) also the change of that displacement since the
+   previous frame (3; zero until two displacements exist), so the first layer sees two frames
+   of motion at once;
 5. optional ``body_frame``: each joint's bone direction (unit vector from its parent; zero for the
    root) in the body's own frame of that frame: x along the hip line from the left to the right
    hip, y up the spine, z = x cross y; for an upright body facing the sensor that is the camera
@@ -49,6 +52,7 @@ _PARENTS = CANONICAL.parents  # the root is its own parent: its bone is zero
 class FeatureConfig:
     fps: float = 15.0  # the model's fixed frame rate; sources are resampled to it
     velocity: bool = True
+    acceleration: bool = False  # the change of the velocity since the previous frame (see above)
     facing: bool = False
     facing_shoulders: bool = False  # facing also reads the shoulder line (see the module docstring)
     body_frame: bool = False  # add bone directions in the body's own frame (see the module docstring)
@@ -58,6 +62,8 @@ class FeatureConfig:
     min_torso: float = 0.05  # metres; below this the torso is treated as unknown
 
     def __post_init__(self) -> None:
+        if self.acceleration and not self.velocity:
+            raise ValueError("acceleration is the change of the velocity: it needs velocity=True")
         if not self.velocity_limit >= 0:
             raise ValueError(f"velocity_limit is a length in torso lengths per frame (>= 0, 0 = off), "
                              f"got {self.velocity_limit!r}")
@@ -67,12 +73,17 @@ class FeatureConfig:
 
     @property
     def channels(self) -> int:
-        return 3 * (1 + self.velocity + self.body_frame)
+        return 3 * (1 + self.velocity + self.acceleration + self.body_frame)
 
     @property
     def velocity_channels(self) -> slice | None:
         """Where the velocity sits in a joint's feature vector (after its position), or None."""
         return slice(3, 6) if self.velocity else None
+
+    @property
+    def acceleration_channels(self) -> slice | None:
+        """Where the acceleration sits (after the velocity), or None."""
+        return slice(6, 9) if self.acceleration else None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -116,6 +127,7 @@ class StreamingFeaturizer:
         self._scale: float | None = None
         self._across: np.ndarray | None = None
         self._prev: np.ndarray | None = None  # previous frame, scaled+rotated, uncentred
+        self._prev_velocity: np.ndarray | None = None  # previous frame's velocity (acceleration)
         self._origin: np.ndarray | None = None  # running hip centre (origin_ema > 0), camera space
 
     def push(self, joints: np.ndarray, confidence: np.ndarray) -> tuple[np.ndarray, NormParams | None]:
@@ -123,7 +135,7 @@ class StreamingFeaturizer:
         cfg = self.config
         out = np.zeros((joints.shape[0], cfg.channels), np.float32)
         if not np.any(confidence > 0):
-            self._prev = None
+            self._prev = self._prev_velocity = None
             return out, None
         j = joints.astype(np.float64)
         torso = float(np.linalg.norm(j[SHOULDER_CENTER] - j[HIP]))
@@ -150,7 +162,12 @@ class StreamingFeaturizer:
         out[:, :3] = scaled - (origin @ rot.T) / scale
         if cfg.velocity:
             if self._prev is not None:
-                out[:, cfg.velocity_channels] = soft_limit(scaled - self._prev, cfg.velocity_limit)
+                velocity = soft_limit(scaled - self._prev, cfg.velocity_limit)
+                out[:, cfg.velocity_channels] = velocity
+                if cfg.acceleration:
+                    if self._prev_velocity is not None:
+                        out[:, cfg.acceleration_channels] = velocity - self._prev_velocity
+                    self._prev_velocity = velocity
             self._prev = scaled
         if cfg.body_frame:
             out[:, -3:] = body_frame_directions(j)
@@ -200,7 +217,7 @@ def compute_features(
 
 def mirror_sign(channels: int) -> np.ndarray:
     """``(C,)`` factors that mirror a feature vector: -1 on the x of each xyz triple (position,
-    velocity, body-frame direction), +1 elsewhere."""
+    velocity, acceleration, body-frame direction), +1 elsewhere."""
     sign = np.ones(channels, np.float32)
     sign[0::3] = -1.0
     return sign

@@ -108,7 +108,8 @@ def test_streaming_equals_offline_with_gaps(real_body):
     for cfg in (FeatureConfig(), FeatureConfig(facing=True, velocity=False), FeatureConfig(scale_ema=0.5),
                 FeatureConfig(facing=True, facing_shoulders=True),
                 FeatureConfig(facing=True, body_frame=True), FeatureConfig(velocity=False, body_frame=True),
-                FeatureConfig(facing=True, velocity_limit=0.2), FeatureConfig(facing=True, origin_ema=0.05)):
+                FeatureConfig(facing=True, velocity_limit=0.2), FeatureConfig(facing=True, origin_ema=0.05),
+                FeatureConfig(facing=True, acceleration=True, body_frame=True)):
         offline = compute_features(joints, conf, cfg)
         fz = StreamingFeaturizer(cfg)
         online = np.stack([fz.push(joints[t], conf[t])[0] for t in range(len(joints))])
@@ -116,8 +117,27 @@ def test_streaming_equals_offline_with_gaps(real_body):
         assert (offline[20:25] == 0).all()
         if cfg.velocity:
             assert (offline[25, :, 3:6] == 0).all()  # velocity restarts after a gap
+        if cfg.acceleration:  # and the acceleration one frame later
+            assert (offline[25:27, :, 6:9] == 0).all() and (offline[27, :, 6:9] != 0).any()
         fz.reset()
         np.testing.assert_array_equal(fz.push(joints[0], conf[0])[0], offline[0])
+
+
+def test_acceleration_is_the_change_of_velocity_and_zero_for_steady_motion(real_body):
+    """On a real recording the acceleration channels are consecutive velocities' difference; a body
+    carried along at a constant speed (walking on a treadmill belt) adds no acceleration."""
+    joints, conf = real_body
+    cfg = FeatureConfig(facing=True, acceleration=True)
+    feats = compute_features(joints, conf, cfg)
+    np.testing.assert_array_equal(feats[..., :6], compute_features(joints, conf, FeatureConfig(facing=True)))
+    vel = feats[..., 3:6]
+    np.testing.assert_allclose(feats[2:, :, 6:9], vel[2:] - vel[1:-1], atol=1e-6)
+    assert np.abs(feats[2:, :, 6:9]).max() > 0.01  # a real recording does accelerate
+    still = np.repeat(joints[:1], 12, axis=0)  # one pose held, then carried at 2 cm per frame
+    moving = still + np.arange(12)[:, None, None] * np.array([0.02, 0.0, 0.0])
+    steady = compute_features(moving, np.ones(moving.shape[:2]), cfg)
+    assert np.abs(steady[1:, :, 3:6]).max() > 0.005  # it moves ...
+    np.testing.assert_allclose(steady[..., 6:9], 0, atol=1e-6)  # ... at a constant speed
 
 
 def test_sequence_features_per_body(ntu_dir: Path):
@@ -187,17 +207,23 @@ def test_config_dict_round_trip():
     assert cfg.velocity_channels == slice(3, 6) and FeatureConfig(velocity=False).velocity_channels is None
     assert FeatureConfig(body_frame=True).channels == 9
     assert FeatureConfig(velocity=False, body_frame=True).channels == 6
+    assert FeatureConfig(acceleration=True).channels == 9
+    assert FeatureConfig(acceleration=True).acceleration_channels == slice(6, 9)
+    assert cfg.acceleration_channels is None and FeatureConfig.from_dict(old).acceleration is False
+    with pytest.raises(ValueError, match="needs velocity"):
+        FeatureConfig(velocity=False, acceleration=True)
     assert CANONICAL.joint_names[HIP] == "hip_center"
 
 
-@pytest.mark.parametrize("facing,body_frame,limit,origin_ema", [
-    (False, False, 0, 0), (True, False, 0, 0), (True, True, 0, 0), (True, False, 0.1, 0),
-    (True, False, 0, 0.05)])
+@pytest.mark.parametrize("facing,body_frame,limit,origin_ema,acceleration", [
+    (False, False, 0, 0, False), (True, False, 0, 0, False), (True, True, 0, 0, False),
+    (True, False, 0.1, 0, False), (True, False, 0, 0.05, False), (True, True, 0, 0, True)])
 def test_mirror_features_equal_features_of_the_mirrored_body(real_body, facing, body_frame, limit,
-                                                             origin_ema):
+                                                             origin_ema, acceleration):
     """Mirror test-time averaging relies on this: mirroring commutes with the features."""
     joints, conf = real_body
-    cfg = FeatureConfig(facing=facing, body_frame=body_frame, velocity_limit=limit, origin_ema=origin_ema)
+    cfg = FeatureConfig(facing=facing, body_frame=body_frame, velocity_limit=limit, origin_ema=origin_ema,
+                        acceleration=acceleration)
     feats = compute_features(joints, conf, cfg)
     mirrored = compute_features(mirror_joints(joints, CANONICAL), conf[:, CANONICAL.flip_index], cfg)
     np.testing.assert_allclose(mirror_features(feats), mirrored, atol=1e-5)

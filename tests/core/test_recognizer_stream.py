@@ -91,6 +91,22 @@ def test_a_body_frame_model_gets_the_same_features_live_as_offline(tmp_path):
     np.testing.assert_allclose(proc_tilted.history(0)[0][..., 6:], feats[..., 6:], atol=1e-5)
 
 
+def test_an_acceleration_model_gets_the_same_features_live_as_offline(tmp_path):
+    """``acceleration``: 9 channels per joint, the last three computed live from two velocities."""
+    cfg = FeatureConfig(facing=True, acceleration=True)
+    rec = StreamingRecognizer(make_gru_model(tmp_path / "acc.onnx", 10, config=cfg))
+    assert rec.feature_config == cfg and rec.feature_config.channels == 9
+    seq = _walker(60, 30.0, bodies=1)
+    proc = StreamProcessor(rec, SmoothingConfig(ema_alpha=1.0))
+    ups = _run(proc, seq)
+    canon = resample_sequence(to_canonical(seq), 15.0)
+    feats = compute_features(canon.joints[:, 0], canon.confidence[:, 0], cfg)
+    assert np.abs(feats[..., 6:]).max() > 0  # the walker's limbs swing: not a constant velocity
+    np.testing.assert_allclose(proc.history(0)[0], feats, atol=1e-6)
+    np.testing.assert_allclose([u.probabilities for u in ups],
+                               softmax(rec.run_offline(feats).astype(np.float64)), atol=1e-4)
+
+
 def test_track_history_holds_the_model_input_frames(rec):
     seq = _walker(120, 30.0, bodies=2)  # 4 s -> 60 model frames per body
     proc = StreamProcessor(rec, history_seconds=2.0)  # keeps the newest 30
