@@ -79,6 +79,10 @@ class ModelConfig:
     # a learned vector per joint added to the first block's output (SGN's joint-type semantics): the
     # shared 1x1 convolutions then know which joint they read beyond what the graph implies
     joint_embedding: bool = False
+    # False: a research baseline, not an app model: every temporal conv reads half its context from
+    # later frames (zero-padded at the clip's end), so offline logits see the future and there is no
+    # streaming form; it measures what causality costs a whole-clip score (early scores then leak)
+    causal: bool = True
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -165,13 +169,17 @@ def batch_norm(bn: nn.modules.batchnorm._BatchNorm, x: Tensor, mask: Tensor | No
 class CausalTemporalConv(nn.Module):
     """Temporal convolution over ``(B, C, T, V)`` with left context carried as state."""
 
-    def __init__(self, cin: int, cout: int, kernel: int, dilation: int) -> None:
+    def __init__(self, cin: int, cout: int, kernel: int, dilation: int, causal: bool = True) -> None:
         super().__init__()
         self.context = (kernel - 1) * dilation
         self.state_channels = cin
+        self.causal = causal
         self.conv = nn.Conv2d(cin, cout, (kernel, 1), dilation=(dilation, 1))
 
     def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
+        if not self.causal:  # offline only (ModelConfig.causal): half the context from later frames
+            left = self.context // 2
+            return self.conv(F.pad(x, (0, 0, left, self.context - left))), state
         full = torch.cat([state, x], dim=2)
         return self.conv(full), full[:, :, full.shape[2] - self.context :]
 
@@ -300,11 +308,12 @@ class STBlock(nn.Module):
 
     def __init__(self, cin: int, cout: int, kernel: int, dilation: int, partitions: np.ndarray,
                  dropout: float, graph_groups: int = 1, tcn: str = "single", dynamic_graph: int = 0,
-                 drop_joints: float = 0.0) -> None:
+                 drop_joints: float = 0.0, causal: bool = True) -> None:
         super().__init__()
         self.gcn = GraphConv(cin, cout, partitions, graph_groups, dynamic_graph)
         self.bn1 = nn.BatchNorm2d(cout)
-        self.tcn = TEMPORAL_CONVS[tcn](cout, cout, kernel, dilation)
+        self.tcn = (TEMPORAL_CONVS[tcn](cout, cout, kernel, dilation) if causal
+                    else CausalTemporalConv(cout, cout, kernel, dilation, causal=False))
         self.bn2 = nn.BatchNorm2d(cout)
         self.drop = nn.Dropout(dropout)
         self.drop_joints = JointDrop(drop_joints)
@@ -383,6 +392,8 @@ class CausalSTGCN(nn.Module):
             raise ValueError(f"unknown tcn {cfg.tcn!r}; use one of {', '.join(TEMPORAL_CONVS)}")
         if cfg.masked_bn and cfg.tcn != "single":
             raise ValueError("masked_bn masks the BatchNorms of tcn 'single' blocks only")
+        if not cfg.causal and cfg.tcn != "single":
+            raise ValueError("a non-causal model (causal false) has tcn 'single' blocks only")
         parts = graph_partitions(CANONICAL, cfg.graph_hops)
         if parts.shape[1] != cfg.num_joints:
             raise ValueError(f"the canonical graph has {parts.shape[1]} joints, not {cfg.num_joints}")
@@ -391,7 +402,7 @@ class CausalSTGCN(nn.Module):
         blocks = []
         for c, d in zip(cfg.channels, cfg.dilations, strict=True):
             blocks.append(STBlock(cin, c, cfg.kernel, d, parts, cfg.dropout, cfg.graph_groups, cfg.tcn,
-                                  cfg.dynamic_graph, cfg.drop_joints))
+                                  cfg.dynamic_graph, cfg.drop_joints, cfg.causal))
             cin = c
         self.blocks = nn.ModuleList(blocks)
         self.joint_embed = (nn.Parameter(torch.zeros(1, cfg.channels[0], 1, cfg.num_joints))
@@ -470,6 +481,9 @@ class CausalSTGCN(nn.Module):
         return self.fc(pooled.transpose(1, 2)), new_state
 
     def forward(self, x: Tensor, *states: Tensor) -> tuple[Tensor, ...]:
+        if not self.config.causal:
+            raise ValueError("a non-causal model (ModelConfig causal false) has no streaming form; "
+                             "it runs offline only (forward_offline)")
         if len(states) != len(self.blocks) + 1:
             raise ValueError(f"expected {len(self.blocks) + 1} states, got {len(states)}")
         fmap, new_states = self.features(x, states)

@@ -282,6 +282,31 @@ def test_joint_embedding_starts_as_the_plain_model_and_learns_per_joint() -> Non
     assert ModelConfig.from_dict(old).joint_embedding is False
 
 
+def test_a_non_causal_model_reads_later_frames_offline_and_refuses_to_stream() -> None:
+    """causal false (a research baseline): a change at frame 40 moves the offline logits of the
+    frames whose receptive field reaches it, 28 frames before it (half the temporal context) to 28
+    after it plus the 16-frame window, and no others; the causal model with the same weights moves
+    none before frame 40. There is no streaming form."""
+    causal = _random_model(5, window=16)
+    ahead = _random_model(5, window=16, causal=False)
+    assert ahead.state_dict().keys() == causal.state_dict().keys()
+    assert sum(b.tcn.context // 2 for b in ahead.blocks) == 28
+    x = torch.randn(1, 100, 20, 6)
+    x2 = x.clone()
+    x2[:, 40] += 1.0
+    with torch.no_grad():
+        moved = {name: (m.forward_offline(x2)[0] - m.forward_offline(x)[0]).abs().amax(dim=(0, 2))
+                 for name, m in (("causal", causal), ("ahead", ahead))}
+    assert moved["causal"][:40].amax() == 0 and moved["causal"][40] > 0
+    assert moved["ahead"][:12].amax() == 0 and moved["ahead"][84:].amax() == 0
+    assert moved["ahead"][12] > 0 and moved["ahead"][83] > 0
+    with pytest.raises(ValueError, match="no streaming form"):
+        ahead(x[:, :1], *ahead.initial_states(1))
+    with pytest.raises(ValueError, match="tcn 'single'"):
+        CausalSTGCN(ModelConfig(causal=False, tcn="multiscale"))
+    assert ModelConfig.from_dict({"window": 16}).causal is True  # configs saved before the option
+
+
 def test_dynamic_graph_mixes_joints_by_each_frames_own_pose() -> None:
     """dynamic_graph=4: gcd(cin, 4) heads per block; each frame's extra partition depends on that
     frame only (a later frame's change leaves earlier frames' mixing alone), and a zero key
