@@ -281,38 +281,6 @@ class GraphConv(nn.Module):
         return self.conv(z)
 
 
-class CheapDropout(nn.Module):
-    """Dropout (element-wise, kept values scaled by ``1 / (1 - p)``) whose random draws cost a
-    CPU a fraction of ``nn.Dropout``'s: one 64-bit draw of the default generator gives four
-    15-bit uniform numbers (the low 15 bits of each 16-bit quarter; the top bit of the word is
-    always 0), and an element is dropped when its number is below ``round(p * 2**15)``. So ``p`` is
-    that over ``2**15`` (0.1 -> 0.100006). ``nn.Dropout``'s Bernoulli draws were 11 % of a bf16
-    training step on a CPU, this one's about a third of that. Other devices use ``F.dropout``
-    (fast there) with the same ``p``. Identity in eval mode."""
-
-    BITS = 15
-
-    def __init__(self, p: float) -> None:
-        super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"dropout is a fraction in [0, 1), got {p!r}")
-        self.threshold = round(p * 2**self.BITS)
-        self.p = self.threshold / 2**self.BITS
-
-    def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.threshold == 0:
-            return x
-        if x.device.type != "cpu":
-            return F.dropout(x, self.p, training=True)
-        n = x.numel()
-        words = torch.empty((n + 3) // 4, dtype=torch.int64).random_()  # 63 random bits each
-        keep = (words.view(torch.int16)[:n].view(x.shape) & (2**self.BITS - 1)) >= self.threshold
-        return (x * keep.to(x.dtype)).mul(1.0 / (1.0 - self.p))
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
-
-
 class JointDrop(nn.Module):
     """Zero the features of random joints and their graph neighbours, per sample, over all channels
     and frames (the spatial DropGraph of DC-GCN), rescaling the kept joints so the expected value
@@ -350,7 +318,7 @@ class STBlock(nn.Module):
         self.tcn = (TEMPORAL_CONVS[tcn](cout, cout, kernel, dilation) if causal
                     else CausalTemporalConv(cout, cout, kernel, dilation, causal=False))
         self.bn2 = nn.BatchNorm2d(cout)
-        self.drop = CheapDropout(dropout)
+        self.drop = nn.Dropout(dropout)
         self.drop_joints = JointDrop(drop_joints)
         self.res: nn.Module = nn.Identity()
         if cin != cout:

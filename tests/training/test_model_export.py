@@ -17,7 +17,6 @@ from skelapp.training.model import (
     BODY_PARTS,
     CausalSTGCN,
     CausalWindowPool,
-    CheapDropout,
     EnsembleSTGCN,
     GraphConv,
     JointDrop,
@@ -351,37 +350,6 @@ def test_joint_drop_zeroes_whole_joint_neighbourhoods_in_training_only() -> None
     assert torch.equal(drop.eval()(x), x)
     with pytest.raises(ValueError, match="drop_joints"):
         JointDrop(1.0)
-
-
-def test_cheap_dropout_drops_a_fraction_p_independently_and_scales_the_rest() -> None:
-    """CheapDropout(0.1): about 10 % of the elements dropped, neighbours (which share a 64-bit
-    draw) independently of each other; kept ones scaled by 1 / (1 - p) in value and gradient; the
-    same draws after the same seed; any element count (not only multiples of four); identity in
-    eval mode and with p = 0."""
-    drop = CheapDropout(0.1)
-    assert drop.p == 3277 / 2**15
-    x = torch.rand(7, 300, 101) + 0.5  # 212,100 elements, not a multiple of 4... nor of 8
-    x.requires_grad_(True)
-    torch.manual_seed(11)
-    y = drop(x)
-    dropped = y == 0
-    assert abs(dropped.float().mean().item() - drop.p) < 0.003
-    flat = dropped.flatten()
-    both = (flat[:-1] & flat[1:]).float().mean().item()  # neighbours share a 64-bit word
-    assert abs(both - drop.p**2) < 0.002
-    kept = ~dropped
-    assert torch.allclose(y[kept], x[kept] / (1 - drop.p))
-    y.sum().backward()
-    assert torch.allclose(x.grad, kept.float() / (1 - drop.p))
-    torch.manual_seed(11)
-    assert torch.equal(drop(x), y)
-    xb = x.detach().bfloat16()
-    torch.manual_seed(11)
-    yb = drop(xb)
-    assert yb.dtype == torch.bfloat16 and torch.equal(yb == 0, dropped)
-    assert torch.equal(drop.eval()(x), x) and torch.equal(CheapDropout(0.0).train()(x), x)
-    with pytest.raises(ValueError, match="dropout"):
-        CheapDropout(1.0)
 
 
 def test_window_mean_and_max_count_only_frames_since_the_stream_started() -> None:
