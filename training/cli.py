@@ -198,11 +198,16 @@ def export_main(argv: list[str] | None = None) -> int:
     p.add_argument("--check-clips", type=int, default=20)
     a = p.parse_args(argv)
     from skelapp.core.normalize import FeatureConfig
+    from skelapp.core.recognizer import ModelError
 
     from .export import export_onnx
     from .train import load_ensemble
 
     model, metas = load_ensemble(a.checkpoint, mirror=a.mirror)
+    for path, m in zip(a.checkpoint, metas, strict=True):
+        if not m["model_config"].get("causal", True):
+            raise ModelError(f"{path}: a non-causal network (model setting causal false, a research "
+                             "baseline) has no streaming form, so it cannot be exported")
     meta = metas[0]
     fcfg = FeatureConfig.from_dict(meta["feature_config"])
     clips = None

@@ -531,3 +531,18 @@ def test_torchrun_trains_one_model_on_two_cpu_processes(tiny_ucla, tmp_path) -> 
     assert steps["one"] == 2 * 5 and steps["ddp"] == 2 * 2  # 80 clips: 5 batches of 16, 2 per rank
     result = json.loads((tmp_path / "ddp" / "result.json").read_text())
     assert result["epoch"] == 2 and len(result["history"]) == 2 and 0 <= result["test"]["top1"] <= 100
+
+
+def test_a_non_causal_research_model_trains_and_scores_but_is_not_exported(tiny_ucla, tmp_path) -> None:
+    """--model '{"causal": false}' (dev75's research baseline) trains and writes its test score
+    like any run; export refuses it by name, not with a traceback from the ONNX trace."""
+    model = json.dumps({**json.loads(SMALL), "causal": False})
+    out = tmp_path / "ahead"
+    assert train_main(["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--model", model, "--cache-dir",
+                       str(tmp_path / "cache"), "--quiet", "--epochs", "1", "--no-lst", "--val-fraction", "0",
+                       "--out", str(out)]) == 0
+    res = json.loads((out / "result.json").read_text())
+    assert res["meta"]["model_config"]["causal"] is False and 0 <= res["test"]["top1"] <= 100
+    with pytest.raises(ModelError, match="ahead/last.pt: a non-causal network .* cannot be exported"):
+        export_main(["--checkpoint", str(out / "last.pt"), "--out", str(tmp_path / "x.onnx")])
+    assert not (tmp_path / "x.onnx").exists()
