@@ -4,7 +4,9 @@ One forward serves both uses: ``forward(x, *states) -> (logits, *new_states)`` w
 shape ``(B, T, V, C)``. Offline, pass zero states (:meth:`CausalSTGCN.initial_states`) and the
 whole clip; streaming, pass one frame (``T = 1``) and the states returned by the previous call.
 Every temporal operation is causal (it sees only the current and earlier frames), so both give
-the same per-frame logits. Layout inside the network is ``(B, C, T, V)``.
+the same per-frame logits. (``ModelConfig.causal`` false is an offline-only research baseline
+whose temporal convs also read later frames; it has no streaming form.) Layout inside the network
+is ``(B, C, T, V)``.
 
 Three input streams share the same features: ``joint`` uses them as given, ``bone`` replaces each
 joint's position and velocity by its difference to the parent joint's, and ``joint_bone`` reads
