@@ -37,6 +37,7 @@ from .datasets import (
     with_cotraining,
 )
 from .holdout import training_split
+from .label_fixes import fix_training_labels, load_label_fixes
 from .losses import (
     LanguageSupervision,
     MotionForecast,
@@ -275,18 +276,20 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     train_idx, test_idx = split_indices(clips, cfg.protocol)
     clips, relabelled, train_idx, val_idx = training_split(clips, train_idx, cfg.label_fixes,
                                                            cfg.val_fraction, cfg.seed)
-    if relabelled and rank == 0 and progress:
-        print(f"corrected the labels of {len(relabelled)} training clips ({cfg.label_fixes or 'bundled'} "
-              f"label fixes), e.g. {relabelled[0]}")
     labels = clips.labels  # this dataset's classes: what checkpoints and results report
     label_sets = [(cfg.dataset, labels)]  # each trained dataset and its classes, in classifier order
     for name in cfg.cotrain:
         other = load_dataset(name, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0)
         other = protocol_clips(other)  # its standard protocol: train on its standard training split
         other_train = split_indices(other)[0]
+        other, fixed = fix_training_labels(other, other_train, load_label_fixes(cfg.label_fixes))
+        relabelled = relabelled + fixed  # co-trained clips are training clips too
         train_idx = np.concatenate([train_idx, len(clips) + np.arange(len(other_train))])
         clips = with_cotraining(clips, other, other_train)
         label_sets.append((name, other.labels))
+    if relabelled and rank == 0 and progress:
+        print(f"corrected the labels of {len(relabelled)} training clips ({cfg.label_fixes or 'bundled'} "
+              f"label fixes), e.g. {relabelled[0]}")
     model = build(cfg, clips).to(device)
     if cfg.init and not (resume and (Path(cfg.out) / "last.pt").exists()):
         kept = init_from(model, cfg.init)

@@ -60,6 +60,20 @@ def test_train_corrects_its_training_split_and_records_it(tiny_ucla, tmp_path) -
     assert fixed["meta"]["train_config"]["label_fixes"] == str(fixes)
 
 
+
+def test_cotrained_training_clips_are_corrected_too(tiny_data, tmp_path) -> None:
+    """MSR Action3D co-trained with NW-UCLA: a fix for an NW-UCLA training clip (view 1) applies to the
+    co-trained clips; a view-3 clip is not co-trained, so its fix does not apply."""
+    fixes = tmp_path / "fixes.txt"
+    fixes.write_text("nw-ucla a01_s01_e01_v01 throw\nnw-ucla a01_s01_e01_v03 throw\n")
+    train_small(tiny_data, tmp_path, "cot", 1, "--dataset", "msr-action3d", "--cotrain", "nw-ucla",
+                "--label-fixes", str(fixes))
+    res = json.loads((tmp_path / "cot" / "result.json").read_text())
+    assert res["relabelled_training_clips"] == ["a01_s01_e01_v01"]
+    train_small(tiny_data, tmp_path, "none", 1, "--dataset", "msr-action3d", "--cotrain", "nw-ucla",
+                "--label-fixes", "none")
+    assert json.loads((tmp_path / "none" / "result.json").read_text())["relabelled_training_clips"] == []
+
 def _hip_rise(path: Path) -> float:
     """How far the hip centre rises from the first to the last frame (metres, camera y)."""
     j = to_canonical(read_nw_ucla(path)).joints[:, 0]
