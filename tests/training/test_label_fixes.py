@@ -60,7 +60,6 @@ def test_train_corrects_its_training_split_and_records_it(tiny_ucla, tmp_path) -
     assert fixed["meta"]["train_config"]["label_fixes"] == str(fixes)
 
 
-
 def test_cotrained_training_clips_are_corrected_too(tiny_data, tmp_path) -> None:
     """MSR Action3D co-trained with NW-UCLA: a fix for an NW-UCLA training clip (view 1) applies to the
     co-trained clips; a view-3 clip is not co-trained, so its fix does not apply."""
@@ -73,6 +72,7 @@ def test_cotrained_training_clips_are_corrected_too(tiny_data, tmp_path) -> None
     train_small(tiny_data, tmp_path, "none", 1, "--dataset", "msr-action3d", "--cotrain", "nw-ucla",
                 "--label-fixes", "none")
     assert json.loads((tmp_path / "none" / "result.json").read_text())["relabelled_training_clips"] == []
+
 
 def _hip_rise(path: Path) -> float:
     """How far the hip centre rises from the first to the last frame (metres, camera y)."""
