@@ -345,7 +345,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             forecast.load_state_dict(ck["forecast"])
         start, history, best = ck["epoch"] + 1, ck["history"], ck["best"]
         if ck.get("torch_rng") is not None:  # dropout continues as if never interrupted
-            torch.set_rng_state(ck["torch_rng"])
+            torch.set_rng_state(ck["torch_rng"].cpu())  # map_location put it on the device
+        if device.type == "cuda" and ck.get("cuda_rng") is not None:  # dropout draws on the GPU
+            torch.cuda.set_rng_state(ck["cuda_rng"].cpu(), device)
         if rank == 0:
             print(f"resumed from {ckpt_path} at epoch {start}")
     objective = Objective(model, lst, cfg.loss, cfg.lst_weight, cfg.label_smoothing, cfg.distill_weight,
@@ -407,7 +409,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
                      "scheduler": sched.state_dict(), "lst": lst.state_dict() if lst else None,
                      "forecast": forecast.state_dict() if forecast else None,
                      "epoch": epoch, "history": history, "best": max(best, metric), "meta": meta,
-                     "torch_rng": torch.get_rng_state()}
+                     "torch_rng": torch.get_rng_state(),
+                     "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
             if ema is not None:
                 state.update(trained_model=model.state_dict(), ema_n=ema.n_averaged.clone())
             if metric > best:
