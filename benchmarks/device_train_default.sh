@@ -7,7 +7,8 @@
 # starts the training in its own process session, so that it survives a call that ends first.
 # It then waits until the training is done or WAIT seconds have passed, copying the progress (and at
 # the end the model, the evaluation and the logs) to $OUT. A second call with the same command on the
-# still-warm machine finds the training running and only waits and collects.
+# still-warm machine finds the training running (or done) and only waits and collects; to train
+# again on that machine (another SCRIPT, say), begin the command with `rm -rf /tmp/gpu_default*;`.
 #   usage (repo root, device tool, carry [".devdata"]): [WAIT=540] [SCRIPT=scripts/train_default.sh]
 #          bash benchmarks/device_train_default.sh   (other variables pass through to SCRIPT)
 set -u
