@@ -75,6 +75,9 @@ class ModelConfig:
     # DropGraph-style regularisation (training only): expected fraction of joints whose block output
     # is zeroed, dropped as a random joint together with its graph neighbours; 0 = off
     drop_joints: float = 0.0
+    # stochastic depth (training only): per sample, block i of n skips its GCN-TCN branch (keeping
+    # the shortcut) with probability drop_path * i / (n - 1), a kept branch scaled up to match; 0 = off
+    drop_path: float = 0.0
     # training only: BatchNorm statistics from the real frames of a padded batch (the mask that
     # forward_offline is given), not from the padding after shorter clips; eval is unaffected
     masked_bn: bool = False
@@ -313,8 +316,9 @@ class STBlock(nn.Module):
 
     def __init__(self, cin: int, cout: int, kernel: int, dilation: int, partitions: np.ndarray,
                  dropout: float, graph_groups: int = 1, tcn: str = "single", dynamic_graph: int = 0,
-                 drop_joints: float = 0.0, causal: bool = True) -> None:
+                 drop_joints: float = 0.0, causal: bool = True, drop_path: float = 0.0) -> None:
         super().__init__()
+        self.drop_path = drop_path
         self.gcn = GraphConv(cin, cout, partitions, graph_groups, dynamic_graph)
         self.bn1 = nn.BatchNorm2d(cout)
         self.tcn = (TEMPORAL_CONVS[tcn](cout, cout, kernel, dilation) if causal
@@ -331,6 +335,9 @@ class STBlock(nn.Module):
         y = F.relu(batch_norm(self.bn1, self.gcn(x), mask))
         y, new_state = self.tcn(y, state)
         y = self.drop_joints(self.drop(batch_norm(self.bn2, y, mask)))
+        if self.training and self.drop_path > 0.0:  # stochastic depth: per sample, branch or none
+            keep = torch.rand(y.shape[0], 1, 1, 1, device=y.device) >= self.drop_path
+            y = y * (keep.to(y.dtype) / (1.0 - self.drop_path))
         if mask is None or isinstance(self.res, nn.Identity):
             res = self.res(x)
         else:
@@ -414,9 +421,12 @@ class CausalSTGCN(nn.Module):
         cin = cfg.in_channels * (2 if cfg.stream == "joint_bone" else 1)
         self.data_bn = nn.BatchNorm1d(cin * cfg.num_joints)
         blocks = []
-        for c, d in zip(cfg.channels, cfg.dilations, strict=True):
+        if not 0.0 <= cfg.drop_path < 1.0:
+            raise ValueError(f"drop_path is a probability in [0, 1), got {cfg.drop_path!r}")
+        last = max(1, len(cfg.channels) - 1)
+        for i, (c, d) in enumerate(zip(cfg.channels, cfg.dilations, strict=True)):
             blocks.append(STBlock(cin, c, cfg.kernel, d, parts, cfg.dropout, cfg.graph_groups, cfg.tcn,
-                                  cfg.dynamic_graph, cfg.drop_joints, cfg.causal))
+                                  cfg.dynamic_graph, cfg.drop_joints, cfg.causal, cfg.drop_path * i / last))
             cin = c
         self.blocks = nn.ModuleList(blocks)
         self.joint_embed = (nn.Parameter(torch.zeros(1, cfg.channels[0], 1, cfg.num_joints))

@@ -51,7 +51,7 @@ VARIANTS = [
     {"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}, {"window_pool": "meanmax"},
     {"window_pool": "gated"}, {"tcn": "multiscale"}, {"dynamic_graph": 4}, {"drop_joints": 0.2},
     {"readout": "parts"}, {"readout": "parts", "window_pool": "gated"}, {"readout": "joints_meanmax"},
-    {"graph_hops": 3}, {"joint_embedding": True},
+    {"graph_hops": 3}, {"joint_embedding": True}, {"drop_path": 0.3},
 ]
 
 
@@ -350,6 +350,36 @@ def test_joint_drop_zeroes_whole_joint_neighbourhoods_in_training_only() -> None
     assert torch.equal(drop.eval()(x), x)
     with pytest.raises(ValueError, match="drop_joints"):
         JointDrop(1.0)
+
+
+def test_drop_path_skips_whole_branches_per_sample_in_training_only() -> None:
+    """Stochastic depth: in training each sample either skips a block's branch (output = the
+    shortcut alone) or keeps it scaled by 1 / (1 - p); the rate rises linearly with depth from 0;
+    eval is the plain block."""
+    m = CausalSTGCN(ModelConfig(drop_path=0.3))
+    assert [b.drop_path for b in m.blocks] == pytest.approx([0.0, 0.06, 0.12, 0.18, 0.24, 0.3])
+    block = m.blocks[5]  # 128 -> 128 channels: an identity shortcut
+    block.drop.p = 0.0  # no dropout: every sample's branch is then the same
+    x = torch.randn(1, 128, 12, 20).expand(400, -1, -1, -1)  # identical samples
+    state = m.initial_states(400)[5]
+    torch.manual_seed(0)
+    with torch.no_grad():
+        y, _ = block.train()(x, state)
+        block.drop_path = 0.0
+        ref, _ = block(x, state)  # the same batch (same BatchNorm statistics), every branch kept
+    skipped = torch.isclose(y, F.relu(x), atol=1e-6).flatten(1).all(1)
+    assert 0.22 < skipped.float().mean() < 0.38  # about the last block's 0.3
+    # a kept sample: relu(branch / 0.7 + x), where ref = relu(branch + x); compare where both > 0
+    kept = y[~skipped][0]
+    pos = (ref[0] > 0) & (kept > 0)
+    assert torch.allclose((kept - x[0])[pos], ((ref[0] - x[0]) / 0.7)[pos], atol=1e-5)
+    with torch.no_grad():  # eval: the plain block, whatever drop_path says
+        block.eval()
+        plain, _ = block(x[:2], state[:2])
+        block.drop_path = 0.3
+        assert torch.equal(block(x[:2], state[:2])[0], plain)
+    with pytest.raises(ValueError, match="drop_path"):
+        CausalSTGCN(ModelConfig(drop_path=1.0))
 
 
 def test_window_mean_and_max_count_only_frames_since_the_stream_started() -> None:
