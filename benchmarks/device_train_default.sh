@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A training script's one command (SCRIPT, default scripts/train_default.sh: the default model, all
-# four streams at once; or scripts/train_msr.sh, e.g. with PROTOCOLS=xsub) timed on a lent GPU machine through the device tool: the machine has the image's own python3 with torch
-# and onnxruntime but no skelapp install and no network, so this puts the checkout on PYTHONPATH,
-# gives it a `skelapp` command, unpacks the data carried in .devdata/ (git-ignored: devdata.tar.xz of
+# four streams at once; or scripts/train_msr.sh, e.g. with PROTOCOLS=xsub) timed on a lent GPU
+# machine through the device tool: the machine has the image's own python3 with torch and
+# onnxruntime but no skelapp install and no network, so this puts the checkout on PYTHONPATH,
+# gives it a `skelapp` command, unpacks the data carried in .devdata/ (.gitignore: devdata.tar.xz of
 # shared/data's nw_ucla and msr_action3d folders, and the text-embedding caches text_*.npy) and
 # starts the training in its own process session, so that it survives a call that ends first.
 # It then waits until the training is done or WAIT seconds have passed, copying the progress (and at
