@@ -109,6 +109,12 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--forecast", type=float, default=0.0, metavar="WEIGHT",
                    help="weight of an auxiliary loss that predicts each joint's motion over the next 2, 4 "
                         "and 8 frames from what the network has seen so far (training only; 0 = off)")
+    p.add_argument("--objective", choices=("classify", "masked"), default="classify",
+                   help="masked: self-supervised pretraining that rebuilds randomly hidden joints from the "
+                        "rest (no labels, no test score); start a classify run from it with --init")
+    p.add_argument("--mask-ratio", type=float, default=0.5,
+                   help="masked: the fraction of (joint, --mask-span frames) pieces hidden")
+    p.add_argument("--mask-span", type=int, default=4, help="masked: frames per hidden piece")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     if a.ema_epochs < 0:
@@ -117,6 +123,9 @@ def train_main(argv: list[str] | None = None) -> int:
         p.error(f"--prefix-power must be >= 0 (1 = the default linear weights), got {a.prefix_power}")
     if a.forecast < 0:
         p.error(f"--forecast is a loss weight, >= 0 (0 = off), got {a.forecast}")
+    if not 0 < a.mask_ratio < 1 or a.mask_span < 1:
+        p.error(f"--mask-ratio is a fraction between 0 and 1 and --mask-span a frame count >= 1, "
+                f"got {a.mask_ratio} and {a.mask_span}")
     if a.select == "val" and a.val_fraction <= 0:
         p.error("--select val needs a validation hold-out: give --val-fraction > 0")
     from .train import TrainConfig, train
@@ -135,10 +144,12 @@ def train_main(argv: list[str] | None = None) -> int:
         init=a.init,
         teacher=a.teacher, distill_weight=a.distill_weight, distill_temperature=a.distill_temperature,
         ema_epochs=a.ema_epochs, cotrain=a.cotrain, mix=a.mix, mix_prob=a.mix_prob, mix_alpha=a.mix_alpha,
-        forecast_weight=a.forecast,
+        forecast_weight=a.forecast, objective=a.objective, mask_ratio=a.mask_ratio, mask_span=a.mask_span,
     )
     res = train(cfg, resume=a.resume, progress=not a.quiet)
-    if res:
+    if res.get("objective") == "masked":
+        print(json.dumps({"objective": "masked", "epoch": res["epoch"], "final_loss": res["final_loss"]}))
+    elif res:
         print(json.dumps({"test": res["test"], "epoch": res["epoch"], "select": res["select"]}))
     return 0
 

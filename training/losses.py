@@ -1,5 +1,5 @@
 """Losses: early-prediction (every observed prefix), full-clip baseline, language supervision,
-motion forecasting."""
+motion forecasting, masked reconstruction (pretraining)."""
 
 from __future__ import annotations
 
@@ -137,3 +137,39 @@ class MotionForecast(nn.Module):
             n = (valid.sum() * v).clamp(min=1)
             loss = loss + ((err * valid).sum() / n) / ((size * valid).sum() / n).clamp(min=1e-8)
         return loss / len(self.horizons)
+
+
+class MaskedReconstruction(nn.Module):
+    """Self-supervised pretraining (masked motion modelling, as STARS's first stage, adapted to a
+    causal GCN; training only, nothing exported). :meth:`hide` zeroes random (joint, ``span``-frame)
+    pieces of each clip's real frames, a fraction ``ratio`` of them; the network reads the rest, and
+    from the last block's map at frame t (frames up to t only) a 1x1 head rebuilds every input
+    channel of the hidden joints at t. Squared error per channel over the hidden entries, divided by
+    that channel's mean square there (so 1.0 is what predicting zeros scores, and positions and
+    velocities weigh alike), averaged over the channels."""
+
+    def __init__(self, feature_dim: int, in_channels: int, ratio: float = 0.5, span: int = 4) -> None:
+        super().__init__()
+        if not 0.0 < ratio < 1.0 or span < 1:
+            raise ValueError(f"masking hides a fraction 0 < ratio < 1 of (joint, span >= 1 frames) "
+                             f"pieces, got ratio {ratio!r}, span {span!r}")
+        self.ratio, self.span = ratio, span
+        self.head = nn.Conv2d(feature_dim, in_channels, 1)
+        nn.init.zeros_(self.head.weight)  # starts at zeros (loss 1.0)
+        nn.init.zeros_(self.head.bias)
+
+    def hide(self, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        """*x* ``(B, T, V, C)``, *mask* ``(B, T)`` -> *x* with the hidden entries zeroed, and
+        ``hidden`` ``(B, T, V)`` (real frames only)."""
+        b, t, v, _ = x.shape
+        pieces = torch.rand(b, -(-t // self.span), v, device=x.device) < self.ratio
+        hidden = pieces.repeat_interleave(self.span, dim=1)[:, :t] & mask.bool()[:, :, None]
+        return x.masked_fill(hidden[..., None], 0.0), hidden
+
+    def forward(self, fmap: Tensor, x: Tensor, hidden: Tensor) -> Tensor:
+        """*fmap* ``(B, C, T, V)`` from the hidden input, *x* the original ``(B, T, V, C_in)``."""
+        pred = self.head(fmap).float().permute(0, 2, 3, 1)  # (B, T, V, C_in)
+        w = hidden.float()[..., None]
+        err = (((pred - x.float()) ** 2) * w).sum((0, 1, 2))
+        size = ((x.float() ** 2) * w).sum((0, 1, 2))
+        return (err / size.clamp(min=1e-8)).mean()

@@ -40,6 +40,7 @@ from .holdout import training_split
 from .label_fixes import fix_training_labels, load_label_fixes
 from .losses import (
     LanguageSupervision,
+    MaskedReconstruction,
     MotionForecast,
     distillation_loss,
     early_prediction_loss,
@@ -52,6 +53,8 @@ from .mixing import MIXES, mix_batch
 from .model import CausalSTGCN, EnsembleSTGCN, ModelConfig
 from .precision import resolve_precision
 from .text import class_text_embeddings, description_file
+
+OBJECTIVES = ("classify", "masked")
 
 
 @dataclass
@@ -111,6 +114,12 @@ class TrainConfig:
     mix_alpha: float = 0.2
     # weight of the motion-forecast loss (training only; see losses.MotionForecast); 0 = off
     forecast_weight: float = 0.0
+    # "classify" (labels: the early-prediction or full-clip loss, LST) or "masked": self-supervised
+    # pretraining that rebuilds hidden joints (losses.MaskedReconstruction; no labels read, no test
+    # score), whose checkpoint another run starts from with ``init``
+    objective: str = "classify"
+    mask_ratio: float = 0.5  # masked: the fraction of (joint, mask_span frames) pieces hidden
+    mask_span: int = 4
 
 
 def pick_device(name: str) -> torch.device:
@@ -171,7 +180,8 @@ class Objective(torch.nn.Module):
     def __init__(self, model: CausalSTGCN, lst: LanguageSupervision | None, loss: str,
                  lst_weight: float, label_smoothing: float = 0.0, distill_weight: float = 1.0,
                  distill_temperature: float = 2.0, prefix_power: float = 1.0,
-                 forecast: MotionForecast | None = None, forecast_weight: float = 0.0) -> None:
+                 forecast: MotionForecast | None = None, forecast_weight: float = 0.0,
+                 masked: MaskedReconstruction | None = None) -> None:
         super().__init__()
         if loss not in ("early", "full"):
             raise ValueError(f"unknown loss {loss!r}; use early or full")
@@ -185,6 +195,7 @@ class Objective(torch.nn.Module):
         self.label_smoothing = label_smoothing
         self.distill_weight, self.distill_temperature = distill_weight, distill_temperature
         self.forecast, self.forecast_weight = forecast, forecast_weight
+        self.masked = masked  # set: the masked pretraining objective replaces all the others
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor,
                 teacher_logits: torch.Tensor | None = None, partner_labels: torch.Tensor | None = None,
@@ -192,6 +203,10 @@ class Objective(torch.nn.Module):
         """*teacher_logits* ``(B, T, K)``: a teacher's per-frame logits on the same batch, distilled
         on the frames the classification loss supervises. *partner_labels*: a mixed batch's
         second labels (see mixing.py), weighing *lam* in the classification and LST losses."""
+        if self.masked is not None:
+            seen, hidden = self.masked.hide(x, mask)
+            fmap, _ = self.model.features(seen, self.model.initial_states(x.shape[0], x.device), mask)
+            return self.masked(fmap, x, hidden)
         logits, fmap = self.model.forward_offline(x, mask)
         loss = self._supervised(logits, fmap, mask, y)
         if partner_labels is not None:
@@ -242,9 +257,19 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         raise DatasetError(f"co-train with other datasets, each once: {cfg.dataset} with {cfg.cotrain}")
     if cfg.cotrain and cfg.teacher:
         raise ModelError("a teacher predicts this dataset's classes only; it cannot supervise co-training")
+    if cfg.objective not in OBJECTIVES:
+        raise SettingsError(f"unknown objective {cfg.objective!r}; use one of {', '.join(OBJECTIVES)}")
+    masked_objective = cfg.objective == "masked"
+    if masked_objective:
+        labelled = {"a teacher": bool(cfg.teacher), "batch mixing": cfg.mix != "none",
+                    "the forecast loss": cfg.forecast_weight > 0,
+                    "a validation hold-out": cfg.val_fraction > 0}
+        if any(labelled.values()):
+            raise SettingsError("the masked pretraining objective reads no labels and scores nothing; it "
+                                "does not combine with " + ", ".join(k for k, v in labelled.items() if v))
     for name in (cfg.dataset, *cfg.cotrain):
         desc = description_file(name)
-        if cfg.lst and not desc.exists():
+        if cfg.lst and not masked_objective and not desc.exists():
             raise DatasetError(f"language supervision needs class descriptions {desc}, which do not exist "
                                f"for {name}; add that file or train with --no-lst")
     rank, world, local = _dist()
@@ -297,7 +322,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             print(f"initialised {kept} tensors from {cfg.init}")
     teacher = load_teacher(cfg, clips).to(device) if cfg.teacher else None
     lst = None
-    if cfg.lst:
+    if cfg.lst and not masked_objective:
         emb = np.concatenate([class_text_embeddings(description_file(name), names, cfg.cache_dir)
                               for name, names in label_sets])
         lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
@@ -307,8 +332,12 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             raise SettingsError("the motion-forecast loss predicts the velocity channels; it needs "
                                 "features with velocity")
         forecast = MotionForecast(model.feature_dim, fcfg.velocity_channels).to(device)
+    masked = None
+    if masked_objective:  # the classifier gets no gradient, so the optimizer leaves it as initialised
+        masked = MaskedReconstruction(model.feature_dim, fcfg.channels, cfg.mask_ratio, cfg.mask_span)
+        masked = masked.to(device)
     params = [*model.parameters(), *(lst.parameters() if lst else ()),
-              *(forecast.parameters() if forecast else ())]
+              *(forecast.parameters() if forecast else ()), *(masked.parameters() if masked else ())]
     opt = make_optimizer(cfg, params)
     with typed_settings("augment", cfg.augment):
         aug = AugmentConfig(**cfg.augment)
@@ -343,6 +372,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             lst.load_state_dict(ck["lst"])
         if forecast is not None and ck.get("forecast"):
             forecast.load_state_dict(ck["forecast"])
+        if masked is not None and ck.get("masked"):
+            masked.load_state_dict(ck["masked"])
         start, history, best = ck["epoch"] + 1, ck["history"], ck["best"]
         if ck.get("torch_rng") is not None:  # dropout continues as if never interrupted
             torch.set_rng_state(ck["torch_rng"].cpu())  # map_location put it on the device
@@ -351,15 +382,16 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         if rank == 0:
             print(f"resumed from {ckpt_path} at epoch {start}")
     objective = Objective(model, lst, cfg.loss, cfg.lst_weight, cfg.label_smoothing, cfg.distill_weight,
-                          cfg.distill_temperature, cfg.prefix_power, forecast, cfg.forecast_weight)
+                          cfg.distill_temperature, cfg.prefix_power, forecast, cfg.forecast_weight, masked)
     net: torch.nn.Module = objective
     if world > 1:
         ids = [local] if device.type == "cuda" else None
-        net = torch.nn.parallel.DistributedDataParallel(objective, device_ids=ids)
+        net = torch.nn.parallel.DistributedDataParallel(objective, device_ids=ids,
+                                                        find_unused_parameters=masked_objective)
     meta = {"train_config": asdict(cfg), "model_config": model.config.to_dict(), "labels": labels,
             "feature_config": fcfg.to_dict(), "augment": aug.to_dict(), "dataset": cfg.dataset,
             "split": {"train": len(train_idx), "val": len(val_idx), "test": len(test_idx)},
-            "precision": precision}
+            "precision": precision, "objective": cfg.objective}
     if cfg.cotrain:  # the classifier's rows after this dataset's (dropped by load_checkpoint)
         meta["cotrain_labels"] = clips.labels[len(labels):]
     (out / "config.json").write_text(json.dumps(meta, indent=1))
@@ -408,6 +440,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             state = {"model": scored.state_dict(), "optimizer": opt.state_dict(),
                      "scheduler": sched.state_dict(), "lst": lst.state_dict() if lst else None,
                      "forecast": forecast.state_dict() if forecast else None,
+                     "masked": masked.state_dict() if masked else None,
                      "epoch": epoch, "history": history, "best": max(best, metric), "meta": meta,
                      "torch_rng": torch.get_rng_state(),
                      "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
@@ -421,7 +454,11 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             tmp.replace(ckpt_path)
             (out / "history.json").write_text(json.dumps(history, indent=1))
     result: dict = {}
-    if rank == 0:
+    if rank == 0 and masked_objective:  # nothing to score: the classifier was never trained
+        result = {"objective": "masked", "epoch": cfg.epochs, "final_loss": history[-1]["loss"] if history
+                  else None, "history": history, "meta": meta}
+        (out / "result.json").write_text(json.dumps(result, indent=1))
+    elif rank == 0:
         ck = torch.load(out / ("best.pt" if cfg.select == "val" else "last.pt"), map_location=device,
                         weights_only=False)
         model.load_state_dict(ck["model"])
@@ -477,12 +514,14 @@ def init_from(model: CausalSTGCN, path: str | Path) -> int:
     another dataset: the classifier of a different class count is left as initialised)."""
     ck = torch.load(path, map_location="cpu", weights_only=False)
     src = ck["meta"]["model_config"]
+    pretrained = ck["meta"].get("objective") == "masked"  # its classifier is as initialised: skip it
     theirs = (src.get("stream", "joint"), src["in_channels"])
     ours = (model.config.stream, model.config.in_channels)
     if theirs != ours:
         raise ModelError(f"{path}: stream/input channels {theirs} differ from this model's {ours}")
     own = model.state_dict()
-    take = {k: v for k, v in ck["model"].items() if k in own and own[k].shape == v.shape}
+    take = {k: v for k, v in ck["model"].items()
+            if k in own and own[k].shape == v.shape and not (pretrained and k.startswith("fc."))}
     if not any(k.startswith("blocks.") for k in take):
         raise ModelError(f"{path}: no graph-convolution weights match this model's architecture")
     model.load_state_dict(take, strict=False)
@@ -493,6 +532,9 @@ def load_checkpoint(path: str | Path) -> tuple[CausalSTGCN, dict]:
     """Model (eval mode, CPU) and metadata from a ``best.pt`` / ``last.pt`` checkpoint; a co-trained
     run's model keeps its own dataset's classes (``meta["labels"]``) only."""
     ck = torch.load(path, map_location="cpu", weights_only=False)
+    if ck["meta"].get("objective") == "masked":
+        raise ModelError(f"{path} is a masked pretraining checkpoint: its classifier was never trained. "
+                         f"Fine-tune it first (skelapp train ... --init {path})")
     model = CausalSTGCN(ModelConfig.from_dict(ck["meta"]["model_config"]))
     model.load_state_dict(ck["model"])
     if ck["meta"].get("cotrain_labels"):

@@ -1,0 +1,102 @@
+"""Masked pretraining (training/losses.py MaskedReconstruction, ``--objective masked``): what is
+hidden and scored, and the pretrain -> ``--init`` fine-tune path end to end (resume, refusals)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from _helpers import SMALL, padded_batch, train_small
+
+from skelapp.app.cli import main as skelapp_main
+from skelapp.core.recognizer import ModelError
+from skelapp.training.losses import MaskedReconstruction
+from skelapp.training.train import load_checkpoint
+
+
+class Fixed(torch.nn.Module):
+    def __init__(self, out: torch.Tensor) -> None:
+        super().__init__()
+        self.out = out
+
+    def forward(self, fmap: torch.Tensor) -> torch.Tensor:
+        return self.out
+
+
+def predicting(m: MaskedReconstruction, pred: torch.Tensor) -> MaskedReconstruction:
+    """Make *m*'s head output *pred* ``(B, T, V, C)`` whatever the feature map."""
+    m.head = Fixed(pred.permute(0, 3, 1, 2))
+    return m
+
+
+def test_hidden_pieces_are_whole_spans_of_real_frames_zeroed_at_about_the_ratio() -> None:
+    lengths = [40, 23, 31]
+    x, mask = padded_batch(lengths, seed=2)
+    m = MaskedReconstruction(16, 6, ratio=0.3, span=4)
+    torch.manual_seed(0)
+    seen, hidden = m.hide(x, mask)
+    assert hidden.shape == (3, 40, 20)
+    assert not hidden[~mask].any()  # never a padded frame
+    assert torch.equal(seen[hidden], torch.zeros_like(seen[hidden]))
+    assert torch.equal(seen[~hidden], x[~hidden])  # the rest untouched
+    for b, n in enumerate(lengths):
+        chunks = hidden[b, : n - n % 4].reshape(-1, 4, 20)
+        assert torch.equal(chunks.all(1), chunks.any(1))  # each 4-frame piece hidden whole or not at all
+    share = float(hidden.sum()) / (float(mask.sum()) * 20)
+    assert 0.22 < share < 0.38
+    with pytest.raises(ValueError, match="0 < ratio < 1"):
+        MaskedReconstruction(16, 6, ratio=1.0)
+
+
+def test_rebuilding_the_hidden_joints_scores_zero_zeros_score_one_and_the_rest_costs_nothing() -> None:
+    x, mask = padded_batch([12, 9], seed=3)
+    m = MaskedReconstruction(16, 6, ratio=0.5, span=2)
+    torch.manual_seed(1)
+    _, hidden = m.hide(x, mask)
+    fmap = torch.randn(2, 16, 12, 20)
+    assert float(m(fmap, x, hidden).detach()) == pytest.approx(1.0)  # the zero-initialised head predicts zeros
+    assert float(predicting(m, x.clone())(fmap, x, hidden)) == pytest.approx(0.0, abs=1e-12)
+    off = x.clone()
+    off[~hidden] += 3.0  # wrong only where nothing was hidden (and on padding)
+    assert float(predicting(m, off)(fmap, x, hidden)) == pytest.approx(0.0, abs=1e-12)
+    off[hidden] += 0.1
+    assert float(predicting(m, off)(fmap, x, hidden)) > 1e-4
+
+
+def test_pretraining_resumes_leaves_the_classifier_alone_and_a_fine_tune_starts_from_it(
+        tiny_ucla, tmp_path, capsys) -> None:
+    masked = ("--objective", "masked", "--mask-ratio", "0.4")
+    whole = train_small(tiny_ucla, tmp_path, "pre", 4, *masked)
+    one = train_small(tiny_ucla, tmp_path, "split", 1, *masked)
+    fc_after_one = {k: v.clone() for k, v in one["model"].items() if k.startswith("fc.")}
+    split = train_small(tiny_ucla, tmp_path, "split", 4, *masked, "--resume")
+    assert all(torch.equal(whole["model"][k], split["model"][k]) for k in whole["model"])
+    assert all(torch.equal(whole["masked"][k], split["masked"][k]) for k in whole["masked"])
+    assert all(torch.equal(v, whole["model"][k]) for k, v in fc_after_one.items())  # never trained
+    assert any(not torch.equal(one["model"][k], whole["model"][k]) for k in whole["model"]
+               if k.startswith("blocks."))
+    result = json.loads((tmp_path / "pre" / "result.json").read_text())
+    assert result["objective"] == "masked" and "test" not in result
+    assert result["final_loss"] < 0.95 * result["history"][0]["loss"]  # it learns to rebuild joints
+    pre = tmp_path / "pre" / "last.pt"
+    with pytest.raises(ModelError, match="masked pretraining checkpoint.*--init"):
+        load_checkpoint(pre)
+    capsys.readouterr()
+    assert skelapp_main(["evaluate", "--model", str(pre), "--data", str(tiny_ucla),
+                         "--cache-dir", str(tmp_path / "cache")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    tuned = train_small(tiny_ucla, tmp_path, "tuned", 1, "--init", str(pre))
+    scratch = train_small(tiny_ucla, tmp_path, "scratch", 1)
+    assert json.loads((tmp_path / "tuned" / "result.json").read_text())["test"]["top1"] >= 0
+    assert any(not torch.equal(tuned["model"][k], scratch["model"][k]) for k in scratch["model"]
+               if k.startswith("blocks."))
+    common = ["train", "--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(tmp_path / "r"),
+              "--cache-dir", str(tmp_path / "cache"), "--quiet", "--epochs", "1", "--model", SMALL, *masked]
+    capsys.readouterr()
+    assert skelapp_main([*common, "--mix", "parts"]) == 2
+    err = capsys.readouterr().err
+    assert "reads no labels" in err and "batch mixing" in err and "Traceback" not in err
+    with pytest.raises(SystemExit):
+        skelapp_main([*common, "--mask-ratio", "0"])
+    assert "--mask-ratio is a fraction between 0 and 1" in capsys.readouterr().err
