@@ -13,8 +13,11 @@
 # msr-action3d, COTRAIN= (empty) trains on NW-UCLA alone. MODEL: JSON ModelConfig overrides, default
 # '{"readout": "parts"}'; MODEL='{}' is the earlier mean-over-joints readout. RESUME=1 continues
 # interrupted runs from their last.pt (with the same settings) instead of starting them afresh.
+# PRETRAIN_EPOCHS > 0 first pretrains one network per stream kind without labels for that many
+# epochs (`--objective masked`, seed 0, OUT/pretrain_<stream>; docs/decisions/dev79.md), and every
+# run of that kind starts from it (`--init`); 0 = from random weights.
 #   usage: [EPOCHS=100] [SEEDS="0 1"] [STREAMS="joint bone"] [PARALLEL=2] [CACHE=runs/cache] [TRAIN_ONLY=0]
-#          [COTRAIN=msr-action3d] [MODEL='{"readout": "parts"}'] [RESUME=0]
+#          [COTRAIN=msr-action3d] [MODEL='{"readout": "parts"}'] [RESUME=0] [PRETRAIN_EPOCHS=0]
 #          bash scripts/train_default.sh [DATA_DIR] [OUT_DIR]
 # Seed 0 writes OUT/<stream>, seed s > 0 writes OUT/<stream>_s<s>; the ensemble lists them in that order.
 set -euo pipefail
@@ -29,14 +32,27 @@ CACHE="${CACHE:-runs/cache}"
 COTRAIN="${COTRAIN-msr-action3d}"  # set but empty: no co-training
 PARTS_READOUT='{"readout": "parts"}'
 MODEL="${MODEL-$PARTS_READOUT}"
+PRETRAIN_EPOCHS="${PRETRAIN_EPOCHS:-0}"
 if [ -f .venv/bin/activate ]; then . .venv/bin/activate; fi
 mkdir -p "$OUT"
-common=(--dataset nw-ucla --data "$DATA" --epochs "$EPOCHS" --val-fraction 0 --threads 1 --quiet
-        --cache-dir "$CACHE" --model "$MODEL")
+common=(--dataset nw-ucla --data "$DATA" --val-fraction 0 --threads 1 --quiet --cache-dir "$CACHE"
+        --model "$MODEL")
 if [ -n "$COTRAIN" ]; then common+=(--cotrain $COTRAIN); fi  # unquoted: a list of names
 if [ "${RESUME:-0}" = 1 ]; then common+=(--resume); fi
 . scripts/runs.sh
-train_one() { skelapp train "${common[@]}" --seed "$3" --out "$1" --stream "$2"; }
+pretrain_one() {
+  skelapp train "${common[@]}" --epochs "$PRETRAIN_EPOCHS" --seed "$3" --out "$1" --stream "$2" --objective masked
+}
+train_one() {
+  local init=()
+  if [ "$PRETRAIN_EPOCHS" -gt 0 ]; then init=(--init "$OUT/pretrain_$2/last.pt"); fi
+  skelapp train "${common[@]}" --epochs "$EPOCHS" --seed "$3" --out "$1" --stream "$2" "${init[@]}"
+}
+if [ "$PRETRAIN_EPOCHS" -gt 0 ]; then
+  RUNS=()
+  for stream in $STREAMS; do RUNS+=("$OUT/pretrain_$stream:$stream:0"); done
+  train_runs "$PARALLEL" pretrain_one
+fi
 plan_runs "$OUT"
 train_runs "$PARALLEL" train_one  # PARALLEL runs at a time (one CPU thread each), in RUNS' order
 if [ "${TRAIN_ONLY:-0}" = 1 ]; then exit 0; fi

@@ -55,7 +55,7 @@ def test_rebuilding_the_hidden_joints_scores_zero_zeros_score_one_and_the_rest_c
     torch.manual_seed(1)
     _, hidden = m.hide(x, mask)
     fmap = torch.randn(2, 16, 12, 20)
-    assert float(m(fmap, x, hidden).detach()) == pytest.approx(1.0)  # the zero-initialised head predicts zeros
+    assert float(m(fmap, x, hidden).detach()) == pytest.approx(1.0)  # a zero head predicts zeros
     assert float(predicting(m, x.clone())(fmap, x, hidden)) == pytest.approx(0.0, abs=1e-12)
     off = x.clone()
     off[~hidden] += 3.0  # wrong only where nothing was hidden (and on padding)
