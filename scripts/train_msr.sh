@@ -8,7 +8,8 @@
 # <stream>_s<s>; a run whose result.json exists is kept, not retrained. The NW-UCLA init streams
 # (seed 0) are NW-UCLA's default recipe with INIT_EPOCHS epochs, on NW-UCLA alone (COTRAIN="" even
 # if it is set) and with the mean-over-joints readout (MODEL='{}', the MSR numbers' init; dev62's
-# co-training and body-part readout were chosen for NW-UCLA, not for MSR init streams); those
+# co-training and body-part readout were chosen for NW-UCLA, not for MSR init streams) and from
+# random weights (PRETRAIN_EPOCHS=0: dev79's pretraining was judged on NW-UCLA only); those
 # without INIT/<stream>/last.pt are trained first into INIT, neither exported nor evaluated (~30-60
 # min on a 2-core CPU; then ~7-18 min per MSR protocol). EPOCHS: the MSR runs' epochs.
 # STREAMS="joint bone" SEEDS=0 is the earlier pair.
@@ -33,7 +34,7 @@ missing=""
 for stream in $STREAMS; do [ -f "$INIT/$stream/last.pt" ] || missing="$missing $stream"; done
 if [ -n "$missing" ]; then
   EPOCHS="$INIT_EPOCHS" SEEDS=0 STREAMS="${missing# }" CACHE="$CACHE" TRAIN_ONLY=1 COTRAIN="" MODEL='{}' \
-    bash scripts/train_default.sh "$DATA" "$INIT"
+    PRETRAIN_EPOCHS=0 bash scripts/train_default.sh "$DATA" "$INIT"
 fi
 . scripts/runs.sh
 train_one() {

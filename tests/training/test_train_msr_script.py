@@ -34,6 +34,7 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
         env.pop(name, None)
     env["COTRAIN"] = "msr-action3d"  # a user's settings for train_default.sh do not reach the init streams
     env["MODEL"] = '{"readout": "parts"}'
+    env["PRETRAIN_EPOCHS"] = "1"
     out = tmp_path / "msr"
     done = subprocess.run(["bash", str(SCRIPT), str(data), str(out)], env=env, capture_output=True,
                           text=True, timeout=600)
@@ -54,6 +55,7 @@ def test_train_msr_script(tiny_ucla, tiny_msr, tmp_path) -> None:
     assert init_cfg["train_config"]["epochs"] == 1  # INIT_EPOCHS: the NW-UCLA init stream
     assert init_cfg["train_config"]["cotrain"] == []  # on NW-UCLA alone
     assert init_cfg["model_config"]["readout"] == "joints"  # the mean over joints, as before dev62
+    assert init_cfg["train_config"]["init"] == "" and not (out / "nw-ucla50" / "pretrain_joint").exists()
     assert not (out / "nw-ucla50" / "model.onnx").exists()  # init streams are trained, not shipped
 
     finished = ("nw-ucla50/joint", "as1/joint", "as1/joint_s1")
