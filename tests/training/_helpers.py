@@ -12,6 +12,17 @@ from skelapp.training.cli import train_main
 SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})  # a --model override
 
 
+class Fixed(torch.nn.Module):
+    """A stand-in for a loss's head: returns *out* whatever the feature map."""
+
+    def __init__(self, out: torch.Tensor) -> None:
+        super().__init__()
+        self.out = out
+
+    def forward(self, fmap: torch.Tensor) -> torch.Tensor:
+        return self.out
+
+
 def padded_batch(lengths: list[int], seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Random features ``(B, T, 20, 6)`` zero-padded after each clip's length, and the mask
     (as ``pad_collate`` gives the training loop)."""

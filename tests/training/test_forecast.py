@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from _helpers import padded_batch, train_small
+from _helpers import Fixed, padded_batch, train_small
 
 from skelapp.app.cli import main as skelapp_main
 from skelapp.core.normalize import FeatureConfig
@@ -22,15 +22,6 @@ def future_displacement(x: torch.Tensor, lengths: list[int], h: int) -> torch.Te
         for s in range(n - h):
             out[b, s] = x[b, s + 1 : s + h + 1, :, 3:6].sum(0)
     return out
-
-
-class Fixed(torch.nn.Module):
-    def __init__(self, out: torch.Tensor) -> None:
-        super().__init__()
-        self.out = out
-
-    def forward(self, fmap: torch.Tensor) -> torch.Tensor:
-        return self.out
 
 
 def with_prediction(forecast: MotionForecast, pred: torch.Tensor) -> MotionForecast:

@@ -7,21 +7,12 @@ import json
 
 import pytest
 import torch
-from _helpers import SMALL, padded_batch, train_small
+from _helpers import SMALL, Fixed, padded_batch, train_small
 
 from skelapp.app.cli import main as skelapp_main
 from skelapp.core.recognizer import ModelError
 from skelapp.training.losses import MaskedReconstruction
 from skelapp.training.train import load_checkpoint
-
-
-class Fixed(torch.nn.Module):
-    def __init__(self, out: torch.Tensor) -> None:
-        super().__init__()
-        self.out = out
-
-    def forward(self, fmap: torch.Tensor) -> torch.Tensor:
-        return self.out
 
 
 def predicting(m: MaskedReconstruction, pred: torch.Tensor) -> MaskedReconstruction:
