@@ -1,14 +1,14 @@
 # Sourced by train_default.sh and train_msr.sh: the list of runs and the parallel launcher.
 
-# plan_runs DIR: sets RUNS to "DIR/<stream>[_s<seed>]:<stream>:<seed>", one per seed in SEEDS and
-# stream in STREAMS, in that order (seed 0 has no suffix).
+# plan_runs DIR [PREFIX]: sets RUNS to "DIR/PREFIX<stream>[_s<seed>]:<stream>:<seed>", one per seed
+# in SEEDS and stream in STREAMS, in that order (seed 0 has no suffix).
 plan_runs() {
   RUNS=()
   local seed stream suffix
   for seed in $SEEDS; do
     suffix=""
     if [ "$seed" != 0 ]; then suffix="_s$seed"; fi
-    for stream in $STREAMS; do RUNS+=("$1/$stream$suffix:$stream:$seed"); done
+    for stream in $STREAMS; do RUNS+=("$1/${2:-}$stream$suffix:$stream:$seed"); done
   done
 }
 

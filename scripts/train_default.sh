@@ -50,8 +50,7 @@ train_one() {
   skelapp train "${common[@]}" --epochs "$EPOCHS" --seed "$3" --out "$1" --stream "$2" "${init[@]}"
 }
 if [ "$PRETRAIN_EPOCHS" -gt 0 ]; then
-  RUNS=()
-  for stream in $STREAMS; do RUNS+=("$OUT/pretrain_$stream:$stream:0"); done
+  SEEDS=0 plan_runs "$OUT" pretrain_  # one per stream kind: OUT/pretrain_<stream>, seed 0
   train_runs "$PARALLEL" pretrain_one
 fi
 plan_runs "$OUT"

@@ -205,8 +205,7 @@ class Objective(torch.nn.Module):
         second labels (see mixing.py), weighing *lam* in the classification and LST losses."""
         if self.masked is not None:
             seen, hidden = self.masked.hide(x, mask)
-            fmap, _ = self.model.features(seen, self.model.initial_states(x.shape[0], x.device), mask)
-            return self.masked(fmap, x, hidden)
+            return self.masked(self.model.forward_offline(seen, mask)[1], x, hidden)
         logits, fmap = self.model.forward_offline(x, mask)
         loss = self._supervised(logits, fmap, mask, y)
         if partner_labels is not None:
@@ -260,6 +259,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     if cfg.objective not in OBJECTIVES:
         raise SettingsError(f"unknown objective {cfg.objective!r}; use one of {', '.join(OBJECTIVES)}")
     masked_objective = cfg.objective == "masked"
+    use_lst = cfg.lst and not masked_objective  # pretraining reads no labels, so no class texts
     if masked_objective:
         labelled = {"a teacher": bool(cfg.teacher), "batch mixing": cfg.mix != "none",
                     "the forecast loss": cfg.forecast_weight > 0,
@@ -269,7 +269,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
                                 "does not combine with " + ", ".join(k for k, v in labelled.items() if v))
     for name in (cfg.dataset, *cfg.cotrain):
         desc = description_file(name)
-        if cfg.lst and not masked_objective and not desc.exists():
+        if use_lst and not desc.exists():
             raise DatasetError(f"language supervision needs class descriptions {desc}, which do not exist "
                                f"for {name}; add that file or train with --no-lst")
     rank, world, local = _dist()
@@ -322,7 +322,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             print(f"initialised {kept} tensors from {cfg.init}")
     teacher = load_teacher(cfg, clips).to(device) if cfg.teacher else None
     lst = None
-    if cfg.lst and not masked_objective:
+    if use_lst:
         emb = np.concatenate([class_text_embeddings(description_file(name), names, cfg.cache_dir)
                               for name, names in label_sets])
         lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
