@@ -13,12 +13,14 @@
 # msr-action3d, COTRAIN= (empty) trains on NW-UCLA alone. MODEL: JSON ModelConfig overrides, default
 # '{"readout": "parts"}'; MODEL='{}' is the earlier mean-over-joints readout. RESUME=1 continues
 # interrupted runs from their last.pt (with the same settings) instead of starting them afresh.
+# THREADS: CPU threads per run (default 1, for PARALLEL=2 on two cores); one stream alone on two cores
+# (STREAMS=joint SEEDS=0 PARALLEL=1 THREADS=2) is the ~1 h profile (README).
 # PRETRAIN_EPOCHS (default 100, adopted by docs/decisions/dev79.md) first pretrains one network per
 # stream kind without labels for that many epochs (`--objective masked`, seed 0, OUT/pretrain_<stream>),
 # and every run of that kind starts from it (`--init`); 0 = from random weights, as every bundled
 # model up to the one trained before dev79 was.
 #   usage: [EPOCHS=100] [SEEDS="0 1"] [STREAMS="joint bone"] [PARALLEL=2] [CACHE=runs/cache] [TRAIN_ONLY=0]
-#          [COTRAIN=msr-action3d] [MODEL='{"readout": "parts"}'] [RESUME=0] [PRETRAIN_EPOCHS=100]
+#          [COTRAIN=msr-action3d] [MODEL='{"readout": "parts"}'] [RESUME=0] [PRETRAIN_EPOCHS=100] [THREADS=1]
 #          bash scripts/train_default.sh [DATA_DIR] [OUT_DIR]
 # Seed 0 writes OUT/<stream>, seed s > 0 writes OUT/<stream>_s<s>; the ensemble lists them in that order.
 set -euo pipefail
@@ -34,9 +36,10 @@ COTRAIN="${COTRAIN-msr-action3d}"  # set but empty: no co-training
 PARTS_READOUT='{"readout": "parts"}'
 MODEL="${MODEL-$PARTS_READOUT}"
 PRETRAIN_EPOCHS="${PRETRAIN_EPOCHS:-100}"
+THREADS="${THREADS:-1}"
 if [ -f .venv/bin/activate ]; then . .venv/bin/activate; fi
 mkdir -p "$OUT"
-common=(--dataset nw-ucla --data "$DATA" --val-fraction 0 --threads 1 --quiet --cache-dir "$CACHE"
+common=(--dataset nw-ucla --data "$DATA" --val-fraction 0 --threads "$THREADS" --quiet --cache-dir "$CACHE"
         --model "$MODEL")
 if [ -n "$COTRAIN" ]; then common+=(--cotrain $COTRAIN); fi  # unquoted: a list of names
 if [ "${RESUME:-0}" = 1 ]; then common+=(--resume); fi

@@ -18,20 +18,21 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_default.sh"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-@pytest.mark.parametrize(("seeds", "streams", "cotrain", "model", "pretrain"),
-                         [(None, None, None, None, "1"), ("0", None, "", "{}", "0"),
-                          ("0", "joint_bone", None, None, "1")],
-                         ids=["default", "one-seed-alone-pooled", "fused-one-seed"])
-def test_train_default_script(tiny_data, tmp_path, seeds, streams, cotrain, model, pretrain) -> None:
+@pytest.mark.parametrize(("seeds", "streams", "cotrain", "model", "pretrain", "threads"),
+                         [(None, None, None, None, "1", None), ("0", None, "", "{}", "0", None),
+                          ("0", "joint_bone", None, None, "1", "2")],
+                         ids=["default", "one-seed-alone-pooled", "fused-one-seed-two-threads"])
+def test_train_default_script(tiny_data, tmp_path, seeds, streams, cotrain, model, pretrain,
+                              threads) -> None:
     """Default: joint + bone streams of seeds 0 and 1 (the shipped model, dev63), co-trained with MSR
     Action3D's training clips and with the body-part readout; SEEDS lists the seeds (one run per stream
     each), STREAMS picks them, COTRAIN= (empty) trains on NW-UCLA alone and MODEL='{}' keeps the
     mean-over-joints readout. PRETRAIN_EPOCHS > 0 pretrains one network per stream kind without labels,
-    which every run of that kind starts from."""
+    which every run of that kind starts from. THREADS sets each run's CPU threads (default 1)."""
     env = {**os.environ, "EPOCHS": "1", "CACHE": str(tmp_path / "cache"), "PRETRAIN_EPOCHS": pretrain,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     for name, value in (("SEEDS", seeds), ("STREAMS", streams), ("COTRAIN", cotrain), ("MODEL", model),
-                        ("RESUME", None)):
+                        ("RESUME", None), ("THREADS", threads)):
         env.pop(name, None)
         if value is not None:
             env[name] = value
@@ -52,11 +53,13 @@ def test_train_default_script(tiny_data, tmp_path, seeds, streams, cotrain, mode
     for kind in kinds if pretrained else []:
         cfg = json.loads((out / f"pretrain_{kind}" / "config.json").read_text())
         assert cfg["objective"] == "masked" and cfg["model_config"]["stream"] == kind
+        assert cfg["train_config"]["threads"] == int(threads or 1)
         assert json.loads((out / f"pretrain_{kind}" / "result.json").read_text())["objective"] == "masked"
     for run, stream, seed in runs:
         cfg = json.loads((out / run / "config.json").read_text())
         assert cfg["model_config"]["stream"] == stream and cfg["split"]["val"] == 0
         assert cfg["train_config"]["seed"] == seed and cfg["train_config"]["epochs"] == 1
+        assert cfg["train_config"]["threads"] == int(threads or 1)
         assert cfg["train_config"]["cotrain"] == ([] if cotrain == "" else ["msr-action3d"])
         assert cfg["model_config"]["readout"] == ("joints" if model == "{}" else "parts")
         init = str(out / f"pretrain_{stream}" / "last.pt") if pretrained else ""
