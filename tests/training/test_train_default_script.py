@@ -18,21 +18,23 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_default.sh"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-@pytest.mark.parametrize(("seeds", "streams", "cotrain", "model", "pretrain", "threads"),
-                         [(None, None, None, None, "1", None), ("0", None, "", "{}", "0", None),
-                          ("0", "joint_bone", None, None, "1", "2")],
-                         ids=["default", "one-seed-alone-pooled", "fused-one-seed-two-threads"])
+@pytest.mark.parametrize(("seeds", "streams", "cotrain", "model", "pretrain", "threads", "mask"),
+                         [(None, None, None, None, "1", None, None), ("0", None, "", "{}", "0", None, None),
+                          ("0", "joint_bone", None, None, "1", "2", "0.75")],
+                         ids=["default", "one-seed-alone-pooled", "fused-one-seed-two-threads-mask75"])
 def test_train_default_script(tiny_data, tmp_path, seeds, streams, cotrain, model, pretrain,
-                              threads) -> None:
+                              threads, mask) -> None:
     """Default: joint + bone streams of seeds 0 and 1 (the shipped model, dev63), co-trained with MSR
     Action3D's training clips and with the body-part readout; SEEDS lists the seeds (one run per stream
     each), STREAMS picks them, COTRAIN= (empty) trains on NW-UCLA alone and MODEL='{}' keeps the
     mean-over-joints readout. PRETRAIN_EPOCHS > 0 pretrains one network per stream kind without labels,
-    which every run of that kind starts from. THREADS sets each run's CPU threads (default 1)."""
+    which every run of that kind starts from, hiding MASK_RATIO of the joint pieces (default 0.5).
+    THREADS sets each run's CPU threads (default 1)."""
     env = {**os.environ, "EPOCHS": "1", "CACHE": str(tmp_path / "cache"), "PRETRAIN_EPOCHS": pretrain,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     for name, value in (("SEEDS", seeds), ("STREAMS", streams), ("COTRAIN", cotrain), ("MODEL", model),
-                        ("RESUME", None), ("THREADS", threads)):
+                        ("RESUME", None), ("THREADS", threads),
+                        ("MASK_RATIO", mask)):
         env.pop(name, None)
         if value is not None:
             env[name] = value
@@ -54,6 +56,7 @@ def test_train_default_script(tiny_data, tmp_path, seeds, streams, cotrain, mode
         cfg = json.loads((out / f"pretrain_{kind}" / "config.json").read_text())
         assert cfg["objective"] == "masked" and cfg["model_config"]["stream"] == kind
         assert cfg["train_config"]["threads"] == int(threads or 1)
+        assert cfg["train_config"]["mask_ratio"] == float(mask or 0.5)
         assert json.loads((out / f"pretrain_{kind}" / "result.json").read_text())["objective"] == "masked"
     for run, stream, seed in runs:
         cfg = json.loads((out / run / "config.json").read_text())
