@@ -388,8 +388,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         ids = [local] if device.type == "cuda" else None
         net = torch.nn.parallel.DistributedDataParallel(objective, device_ids=ids,
                                                         find_unused_parameters=masked_objective)
-    meta = {"train_config": asdict(cfg), "model_config": model.config.to_dict(), "labels": labels,
-            "feature_config": fcfg.to_dict(), "augment": aug.to_dict(), "dataset": cfg.dataset,
+    meta = {"train_config": {**asdict(cfg), "lst": use_lst},  # what ran: pretraining reads no class texts
+            "model_config": model.config.to_dict(), "labels": labels, "feature_config": fcfg.to_dict(),
+            "augment": aug.to_dict(), "dataset": cfg.dataset,
             "split": {"train": len(train_idx), "val": len(val_idx), "test": len(test_idx)},
             "precision": precision, "objective": cfg.objective}
     if cfg.cotrain:  # the classifier's rows after this dataset's (dropped by load_checkpoint)

@@ -84,6 +84,8 @@ def test_pretraining_resumes_leaves_the_classifier_alone_and_a_fine_tune_starts_
                if k.startswith("blocks."))
     common = ["train", "--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(tmp_path / "r"),
               "--cache-dir", str(tmp_path / "cache"), "--quiet", "--epochs", "1", "--model", SMALL, *masked]
+    assert skelapp_main(common) == 0  # LST is on by default; the pretraining reads no class texts ...
+    assert not json.loads((tmp_path / "r" / "config.json").read_text())["train_config"]["lst"]  # ... says so
     capsys.readouterr()
     assert skelapp_main([*common, "--mix", "parts"]) == 2
     err = capsys.readouterr().err
