@@ -13,8 +13,8 @@
 # msr-action3d, COTRAIN= (empty) trains on NW-UCLA alone. MODEL: JSON ModelConfig overrides, default
 # '{"readout": "parts"}'; MODEL='{}' is the earlier mean-over-joints readout. RESUME=1 continues
 # interrupted runs from their last.pt (with the same settings) instead of starting them afresh.
-# THREADS: CPU threads per run (default 1, for PARALLEL=2 on two cores); one stream alone on two cores
-# (STREAMS=joint SEEDS=0 PARALLEL=1 THREADS=2) is the ~1 h profile (README).
+# THREADS: CPU threads per run (default 1, for PARALLEL=2 on two cores). The under-1-h profile (README):
+# STREAMS=joint SEEDS=0 PARALLEL=1 THREADS=2 PRETRAIN_EPOCHS=50 EPOCHS=50 (one stream alone on two cores).
 # PRETRAIN_EPOCHS (default 100, adopted by docs/decisions/dev79.md) first pretrains one network per
 # stream kind without labels for that many epochs (`--objective masked`, seed 0, OUT/pretrain_<stream>),
 # and every run of that kind starts from it (`--init`); 0 = from random weights, as every bundled
