@@ -18,11 +18,11 @@
 # PRETRAIN_EPOCHS (default 100, adopted by docs/decisions/dev79.md) first pretrains one network per
 # stream kind without labels for that many epochs (`--objective masked`, seed 0, OUT/pretrain_<stream>),
 # and every run of that kind starts from it (`--init`); 0 = from random weights, as every bundled
-# model up to the one trained before dev79 was. MASK_RATIO (default 0.5): the fraction of joint pieces
-# the pretraining hides (`--mask-ratio`).
+# model up to the one trained before dev79 was. MASK_RATIO: the fraction of joint pieces the pretraining
+# hides (`--mask-ratio`; unset: the CLI's default, 0.5, kept by dev80 and dev81).
 #   usage: [EPOCHS=100] [SEEDS="0 1"] [STREAMS="joint bone"] [PARALLEL=2] [CACHE=runs/cache] [TRAIN_ONLY=0]
 #          [COTRAIN=msr-action3d] [MODEL='{"readout": "parts"}'] [RESUME=0] [PRETRAIN_EPOCHS=100]
-#          [MASK_RATIO=0.5] [THREADS=1]
+#          [MASK_RATIO] [THREADS=1]
 #          bash scripts/train_default.sh [DATA_DIR] [OUT_DIR]
 # Seed 0 writes OUT/<stream>, seed s > 0 writes OUT/<stream>_s<s>; the ensemble lists them in that order.
 set -euo pipefail
@@ -38,7 +38,6 @@ COTRAIN="${COTRAIN-msr-action3d}"  # set but empty: no co-training
 PARTS_READOUT='{"readout": "parts"}'
 MODEL="${MODEL-$PARTS_READOUT}"
 PRETRAIN_EPOCHS="${PRETRAIN_EPOCHS:-100}"
-MASK_RATIO="${MASK_RATIO:-0.5}"
 THREADS="${THREADS:-1}"
 if [ -f .venv/bin/activate ]; then . .venv/bin/activate; fi
 mkdir -p "$OUT"
@@ -49,7 +48,7 @@ if [ "${RESUME:-0}" = 1 ]; then common+=(--resume); fi
 . scripts/runs.sh
 pretrain_one() {
   skelapp train "${common[@]}" --epochs "$PRETRAIN_EPOCHS" --seed "$3" --out "$1" --stream "$2" --objective masked \
-    --mask-ratio "$MASK_RATIO"
+    ${MASK_RATIO:+--mask-ratio "$MASK_RATIO"}
 }
 train_one() {
   local init=()
