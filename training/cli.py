@@ -54,6 +54,9 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-decay-1d", action="store_true",
                    help="no weight decay on norm scales and shifts, biases and other parameters of at "
                         "most one dimension (default: every parameter decays)")
+    p.add_argument("--layer-decay", type=float, default=1.0,
+                   help="layer-wise learning-rate decay for fine-tuning from --init: the last block "
+                        "gets lr x this, each block below one more factor (default 1: one rate)")
     p.add_argument("--warmup-epochs", type=int, default=2, help="linear warm-up before the cosine decay")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--loss", choices=("early", "full"), default="early")
@@ -126,6 +129,8 @@ def train_main(argv: list[str] | None = None) -> int:
     if not 0 < a.mask_ratio < 1 or a.mask_span < 1:
         p.error(f"--mask-ratio is a fraction between 0 and 1 and --mask-span a frame count >= 1, "
                 f"got {a.mask_ratio} and {a.mask_span}")
+    if not 0 < a.layer_decay <= 1:
+        p.error(f"--layer-decay is a factor in (0, 1] (1 = one learning rate), got {a.layer_decay}")
     if a.select == "val" and a.val_fraction <= 0:
         p.error("--select val needs a validation hold-out: give --val-fraction > 0")
     from .train import TrainConfig, train
@@ -133,7 +138,7 @@ def train_main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(
         dataset=a.dataset, data=a.data, out=a.out, protocol=a.protocol, epochs=a.epochs,
         batch_size=a.batch_size, optimizer=a.optimizer, lr=a.lr, weight_decay=a.weight_decay,
-        decay_1d=not a.no_decay_1d,
+        decay_1d=not a.no_decay_1d, layer_decay=a.layer_decay,
         warmup_epochs=a.warmup_epochs, seed=a.seed, loss=a.loss, prefix_power=a.prefix_power,
         lst=not a.no_lst, lst_weight=a.lst_weight, label_smoothing=a.label_smoothing,
         val_fraction=a.val_fraction, device=a.device, cache_dir=a.cache_dir,

@@ -71,6 +71,10 @@ class TrainConfig:
     # whether weight decay also pulls on 0- and 1-dimensional parameters (norm scales and shifts,
     # biases, LST's log temperature); False gives those a group of their own without it
     decay_1d: bool = True
+    # layer-wise learning-rate decay (for fine-tuning from a pretraining, ``init``): the last block
+    # gets lr * layer_decay, each block below it one more factor, the input BatchNorm the deepest;
+    # the classifier and the losses' own parameters keep lr. 1.0 = one learning rate for all
+    layer_decay: float = 1.0
     warmup_epochs: int = 2
     seed: int = 0
     loss: str = "early"  # early | full
@@ -159,18 +163,39 @@ def predict_clips(model: CausalSTGCN, feats: list[np.ndarray], device: torch.dev
 OPTIMIZERS = ("adamw", "sgd")
 
 
-def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
+def layer_lr_scales(model: CausalSTGCN, decay: float) -> dict[int, float]:
+    """Learning-rate factor of each of *model*'s backbone parameters (by ``id``) for layer-wise decay:
+    block i of n gets ``decay ** (n - i)`` (the last block ``decay``), the input BatchNorm
+    ``decay ** (n + 1)``, a joint embedding the first block's. Parameters missing from the result
+    (classifier, pooling, the losses' heads) keep 1."""
+    n = len(model.blocks)
+    scales = {id(p): decay ** (n + 1) for p in model.data_bn.parameters()}
+    if model.joint_embed is not None:
+        scales[id(model.joint_embed)] = decay**n
+    for i, block in enumerate(model.blocks):
+        scales.update({id(p): decay ** (n - i) for p in block.parameters()})
+    return scales
+
+
+def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter],
+                   lr_scales: dict[int, float] | None = None) -> torch.optim.Optimizer:
     """AdamW (decoupled weight decay) or SGD with Nesterov momentum 0.9 (weight decay added to the
     gradient), the optimizer of the ST-GCN / CTR-GCN family. Without ``decay_1d`` the parameters of
-    at most one dimension form a second group with no weight decay (the first keeps the rest)."""
-    groups: list = params
-    if not cfg.decay_1d:
-        groups = [{"params": [p for p in params if p.ndim > 1]},
-                  {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}]
+    at most one dimension get no weight decay; *lr_scales* (``id`` -> factor, see layer_lr_scales)
+    gives parameters a learning rate of ``cfg.lr`` times their factor (1 when absent). Parameters
+    that share both form one group: decaying groups first, then by falling learning rate."""
+    groups: dict[tuple[float, bool], list[torch.nn.Parameter]] = {}
+    for p in params:
+        key = ((lr_scales or {}).get(id(p), 1.0), cfg.decay_1d or p.ndim > 1)
+        groups.setdefault(key, []).append(p)
+    order = sorted(groups, key=lambda key: (not key[1], -key[0]))
+    param_groups = [{"params": groups[key], "lr": cfg.lr * key[0],
+                     **({} if key[1] else {"weight_decay": 0.0})} for key in order]
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.AdamW(param_groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+        return torch.optim.SGD(param_groups, lr=cfg.lr, momentum=0.9, nesterov=True,
+                               weight_decay=cfg.weight_decay)
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
 
 
@@ -338,7 +363,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         masked = masked.to(device)
     params = [*model.parameters(), *(lst.parameters() if lst else ()),
               *(forecast.parameters() if forecast else ()), *(masked.parameters() if masked else ())]
-    opt = make_optimizer(cfg, params)
+    opt = make_optimizer(cfg, params, layer_lr_scales(model, cfg.layer_decay))
     with typed_settings("augment", cfg.augment):
         aug = AugmentConfig(**cfg.augment)
     ds = ClipDataset(clips, train_idx, aug, seed=cfg.seed + 1000 * rank)
@@ -425,7 +450,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             tot, n = tot + float(loss.detach()) * len(y), n + len(y)
             bar.set_postfix(loss=f"{tot / n:.3f}")
         rec = {"epoch": epoch + 1, "loss": tot / max(n, 1), "seconds": time.time() - t0,
-               "lr": opt.param_groups[0]["lr"], "peak_rss_mb": peak_rss_mb()}
+               "lr": max(g["lr"] for g in opt.param_groups), "peak_rss_mb": peak_rss_mb()}
         if rank == 0:
             if len(val_idx):
                 logits = [lg[:, : len(labels)]

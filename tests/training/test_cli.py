@@ -18,7 +18,15 @@ from skelapp.training.cli import evaluate_main, export_main, train_main
 from skelapp.training.data import pad_collate
 from skelapp.training.datasets import load_dataset, split_indices
 from skelapp.training.losses import distillation_loss, prefix_weights
-from skelapp.training.train import TrainConfig, load_checkpoint, load_teacher, make_optimizer, train
+from skelapp.training.model import CausalSTGCN
+from skelapp.training.train import (
+    TrainConfig,
+    layer_lr_scales,
+    load_checkpoint,
+    load_teacher,
+    make_optimizer,
+    train,
+)
 
 
 def test_train_resume_export_evaluate(tiny_ucla, tmp_path, capsys, monkeypatch) -> None:
@@ -397,6 +405,41 @@ def test_no_decay_1d_flag_trains_resumes_and_is_recorded(tiny_ucla, tmp_path) ->
     assert json.loads((tmp_path / "nd" / "config.json").read_text())["train_config"]["decay_1d"] is False
     groups = ck["optimizer"]["param_groups"]
     assert [g["weight_decay"] for g in groups] == [0.05, 0.0] and len(groups[1]["params"]) > 10
+
+
+def test_layer_decay_gives_each_depth_its_learning_rate() -> None:
+    """Layer-wise decay 0.5: AdamW's first step (zero weight decay, unit gradients) moves every
+    parameter by its group's learning rate, so the classifier moves by lr, the last block by lr / 2,
+    the first of n blocks by lr / 2**n and the input BatchNorm by lr / 2**(n + 1)."""
+    model = CausalSTGCN()
+    n = len(model.blocks)
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    cfg = TrainConfig(lr=0.01, weight_decay=0.0, layer_decay=0.5)
+    opt = make_optimizer(cfg, list(model.parameters()), layer_lr_scales(model, cfg.layer_decay))
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.01 * 0.5**k for k in range(n + 2)])
+    for p in model.parameters():
+        p.grad = torch.ones_like(p)
+    opt.step()
+    moved = {k: (before[k] - v.detach()).abs().max().item() for k, v in model.named_parameters()}
+    assert moved["fc.weight"] == pytest.approx(0.01, rel=1e-3)
+    assert moved[f"blocks.{n - 1}.gcn.conv.weight"] == pytest.approx(0.005, rel=1e-3)
+    assert moved["blocks.0.gcn.conv.weight"] == pytest.approx(0.01 / 2**n, rel=1e-3)
+    assert moved["data_bn.weight"] == pytest.approx(0.01 / 2 ** (n + 1), rel=1e-3)
+    plain = make_optimizer(TrainConfig(), list(model.parameters()), layer_lr_scales(model, 1.0))
+    assert len(plain.param_groups) == 1  # no decay: one group, as without scales
+
+
+def test_layer_decay_flag_trains_resumes_and_is_checked(tiny_ucla, tmp_path, capsys) -> None:
+    train_small(tiny_ucla, tmp_path, "ld", 1, "--layer-decay", "0.8")
+    ck = train_small(tiny_ucla, tmp_path, "ld", 2, "--layer-decay", "0.8", "--resume")
+    assert json.loads((tmp_path / "ld" / "config.json").read_text())["train_config"]["layer_decay"] == 0.8
+    lrs = [g["initial_lr"] for g in ck["optimizer"]["param_groups"]]
+    assert lrs == sorted(lrs, reverse=True) and lrs[-1] == pytest.approx(lrs[0] * 0.8 ** (len(lrs) - 1))
+    hist = json.loads((tmp_path / "ld" / "history.json").read_text())
+    assert [h["epoch"] for h in hist] == [1, 2]
+    with pytest.raises(SystemExit):
+        train_main(["--dataset", "nw-ucla", "--data", "x", "--out", "y", "--layer-decay", "0"])
+    assert "--layer-decay is a factor in (0, 1]" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("option", ["--stream", "--optimizer", "--mix"])
