@@ -184,9 +184,10 @@ def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter],
     at most one dimension get no weight decay; *lr_scales* (``id`` -> factor, see layer_lr_scales)
     gives parameters a learning rate of ``cfg.lr`` times their factor (1 when absent). Parameters
     that share both form one group: decaying groups first, then by falling learning rate."""
+    scales = lr_scales or {}
     groups: dict[tuple[float, bool], list[torch.nn.Parameter]] = {}
     for p in params:
-        key = ((lr_scales or {}).get(id(p), 1.0), cfg.decay_1d or p.ndim > 1)
+        key = (scales.get(id(p), 1.0), cfg.decay_1d or p.ndim > 1)
         groups.setdefault(key, []).append(p)
     order = sorted(groups, key=lambda key: (not key[1], -key[0]))
     param_groups = [{"params": groups[key], "lr": cfg.lr * key[0],
