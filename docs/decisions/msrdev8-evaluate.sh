@@ -18,16 +18,7 @@ for f in xsub-dev xsub-dev2; do for arm in msr msrcot; do
     "$R/${arm}_${f}_s0/last.pt" "$R/${arm}_${f}_s1/last.pt"
 done; done
 cat "$R/ensembles.tsv"
-python3 - "$R/ensembles.tsv" <<'PY'
-import csv, sys
-rows = {r["ensemble"]: r for r in csv.DictReader(open(sys.argv[1]), delimiter="\t")}
-mean = {a: [sum(float(rows[f"{a}_{f}"][k]) for f in ("xsub-dev", "xsub-dev2")) / 2 for k in ("top1", "early40")]
-        for a in ("msr", "msrcot")}
-(bt, be), (ct, ce) = mean["msr"], mean["msrcot"]
-ok = ct >= bt + 1.0 and ce >= be - 2.0
-print(f"recipe {bt:.2f} / early-40 {be:.2f}; co-trained {ct:.2f} / {ce:.2f} (+{ct - bt:.2f}): "
-      + ("adopted" if ok else "rejected"))
-PY
+python3 docs/decisions/msr-fold-verdict.py "$R/ensembles.tsv" msr msrcot
 for s in 0 1; do [ -f "$R/msrcot_xsub_s$s/result.json" ] || { echo "real split: msrcot_xsub_s$s unfinished"; exit 0; }; done
 export_and_evaluate "$R/ensembles" "$R/real.tsv" msrcot_xsub msr-action3d xsub "" \
   "$R/msrcot_xsub_s0/last.pt" "$R/msrcot_xsub_s1/last.pt"

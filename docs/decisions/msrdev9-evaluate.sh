@@ -22,13 +22,4 @@ for f in xsub-dev xsub-dev2; do
     "$R/msrpre_${f}_s0/last.pt" "$R/msrpre_${f}_s1/last.pt"
 done
 cat "$R/ensembles.tsv"
-python3 - "$R/ensembles.tsv" <<'PY'
-import csv, sys
-rows = {r["ensemble"]: r for r in csv.DictReader(open(sys.argv[1]), delimiter="\t")}
-mean = {a: [sum(float(rows[f"{a}_{f}"][k]) for f in ("xsub-dev", "xsub-dev2")) / 2 for k in ("top1", "early40")]
-        for a in ("msr", "msrpre")}
-(bt, be), (pt, pe) = mean["msr"], mean["msrpre"]
-ok = pt >= bt + 1.0 and pe >= be - 2.0
-print(f"base {bt:.2f} / early-40 {be:.2f}; pretrained init {pt:.2f} / {pe:.2f} ({pt - bt:+.2f}): "
-      + ("adopted" if ok else "rejected"))
-PY
+python3 docs/decisions/msr-fold-verdict.py "$R/ensembles.tsv" msr msrpre
