@@ -12,7 +12,10 @@ FOLDS = ("xsub-dev", "xsub-dev2")
 
 
 def fold_mean(rows: dict[str, dict[str, str]], arm: str) -> tuple[float, float]:
-    return tuple(sum(float(rows[f"{arm}_{f}"][k]) for f in FOLDS) / len(FOLDS) for k in ("top1", "early40"))
+    def mean(column: str) -> float:
+        return sum(float(rows[f"{arm}_{f}"][column]) for f in FOLDS) / len(FOLDS)
+
+    return mean("top1"), mean("early40")
 
 
 def main(tsv: str, base: str, new: str) -> None:
