@@ -15,6 +15,7 @@
 # interrupted runs from their last.pt (with the same settings) instead of starting them afresh.
 # THREADS: CPU threads per run (default 1, for PARALLEL=2 on two cores). The under-1-h profile (README):
 # STREAMS=joint SEEDS=0 PARALLEL=1 THREADS=2 PRETRAIN_EPOCHS=50 EPOCHS=50 (one stream alone on two cores).
+# SEEDS=0 PRETRAIN_EPOCHS=50 EPOCHS=50: the joint + bone pair on that schedule, ~70 min (docs/decisions/profile-pair.md).
 # PRETRAIN_EPOCHS (default 100, adopted by docs/decisions/dev79.md) first pretrains one network per
 # stream kind without labels for that many epochs (`--objective masked`, seed 0, OUT/pretrain_<stream>),
 # and every run of that kind starts from it (`--init`); 0 = from random weights, as every bundled
