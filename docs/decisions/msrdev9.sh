@@ -3,10 +3,13 @@
 # fine-tuned from a masked pretraining. Resumable: a run whose result.json exists is kept, one with a
 # last.pt continues (--resume), others start afresh. BASE=1 also trains the recipe's base runs
 # (msr_F_sS, from msrdev8's init without pretraining) into OUT, for a machine without runs/msrdev8.
-#   usage (repo root): [BASE=0] bash docs/decisions/msrdev9.sh [DATA] [OUT]
+# FOLDS and SEEDS pick the MSR runs (default: the two dev folds, seeds 0 and 1; msrdev10 runs the five
+# leave-one-subject-out folds with seed 0).
+#   usage (repo root): [BASE=0] [FOLDS="xsub-dev xsub-dev2"] [SEEDS="0 1"] bash docs/decisions/msrdev9.sh [DATA] [OUT]
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 DATA="${1:-../shared/data}" R="${2:-runs/msrdev9}" CACHE=runs/cache
+FOLDS="${FOLDS:-xsub-dev xsub-dev2}" SEEDS="${SEEDS:-0 1}"
 if [ -f .venv/bin/activate ]; then . .venv/bin/activate; fi
 mkdir -p "$R"
 init_stream() {  # init_stream OUT PRETRAIN_EPOCHS: scripts/train_msr.sh's NW-UCLA init stream
@@ -25,10 +28,10 @@ one() {  # one NAME INIT ARGS...: the MSR recipe's joint stream, 100 epochs, fro
 export -f one; export R DATA CACHE
 echo "runs start $(date)"
 {
-  for f in xsub-dev xsub-dev2; do for s in 0 1; do
+  for f in $FOLDS; do for s in $SEEDS; do
     echo "msrpre_${f}_s$s $R/init/joint/last.pt --protocol $f --seed $s"
   done; done
-  if [ "${BASE:-0}" = 1 ]; then for f in xsub-dev xsub-dev2; do for s in 0 1; do
+  if [ "${BASE:-0}" = 1 ]; then for f in $FOLDS; do for s in $SEEDS; do
     echo "msr_${f}_s$s $R/init_base/joint/last.pt --protocol $f --seed $s"
   done; done; fi
 } | xargs -P 2 -I{} bash -c 'one {}'
