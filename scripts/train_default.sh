@@ -14,8 +14,8 @@
 # '{"readout": "parts"}'; MODEL='{}' is the earlier mean-over-joints readout. RESUME=1 continues
 # interrupted runs from their last.pt (with the same settings) instead of starting them afresh.
 # THREADS: CPU threads per run (default 1, for PARALLEL=2 on two cores). The under-1-h profile (README):
-# STREAMS=joint SEEDS=0 PARALLEL=1 THREADS=2 PRETRAIN_EPOCHS=50 EPOCHS=50 (one stream alone on two cores).
-# SEEDS=0 PRETRAIN_EPOCHS=50 EPOCHS=50: the joint + bone pair on that schedule, ~70 min (docs/decisions/profile-pair.md).
+# SEEDS=0 PRETRAIN_EPOCHS=40 EPOCHS=40, the joint + bone pair, ~53 min (docs/decisions/profile-pair40.md);
+# faster: STREAMS=joint SEEDS=0 PARALLEL=1 THREADS=2 PRETRAIN_EPOCHS=50 EPOCHS=50 (one stream on two cores, ~43 min).
 # PRETRAIN_EPOCHS (default 100, adopted by docs/decisions/dev79.md) first pretrains one network per
 # stream kind without labels for that many epochs (`--objective masked`, seed 0, OUT/pretrain_<stream>),
 # and every run of that kind starts from it (`--init`); 0 = from random weights, as every bundled
