@@ -1,6 +1,6 @@
 """The ``skelapp`` command: subcommands dispatch to their own modules, imported lazily.
 
-``skelapp info|train|evaluate|export|bench ...`` run a subcommand; anything else
+``skelapp info|train|evaluate|export|soup|bench ...`` run a subcommand; anything else
 (``skelapp --replay FILE``, ``--video``, ``--camera``, ``--kinect``, ``--headless`` ...) runs
 the live app (:mod:`skelapp.app.run`).
 """
@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "train": ("skelapp.training.cli", "train_main", "train a recognizer"),
     "evaluate": ("skelapp.training.cli", "evaluate_main", "evaluate a model"),
     "export": ("skelapp.training.cli", "export_main", "export a checkpoint to ONNX"),
+    "soup": ("skelapp.training.cli", "soup_main", "average fine-tunes of one pretraining into one network"),
     "bench": ("skelapp.app.bench", "main", "benchmark the streaming recognizer"),
 }
 

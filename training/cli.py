@@ -244,5 +244,26 @@ def export_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def soup_main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="skelapp soup",
+        description="Average the weights of fine-tunes of one pretraining into one network (a weight "
+                    "soup), measure its BatchNorm statistics on their training clips and score it on "
+                    "their test split.")
+    p.add_argument("checkpoints", nargs="+", metavar="CHECKPOINT",
+                   help="the fine-tunes' last.pt (two or more)")
+    p.add_argument("--data", required=True, help="the data root the fine-tunes were trained from")
+    p.add_argument("--out", required=True, help="directory for last.pt and result.json")
+    p.add_argument("--cache-dir", default="runs/cache")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda ...")
+    p.add_argument("--quiet", action="store_true")
+    a = p.parse_args(argv)
+    from .soup import soup
+
+    res = soup(a.checkpoints, a.data, a.out, a.cache_dir, a.device, progress=not a.quiet)
+    print(json.dumps({"test": res["test"], "soup": res["soup"]}))
+    return 0
+
+
 if __name__ == "__main__":
     sys.exit(train_main())

@@ -274,6 +274,63 @@ def build(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN:
         return CausalSTGCN(mc)
 
 
+@dataclass
+class RunData:
+    """A run's clips as its network sees them: the protocol applied, training labels fixed, co-trained
+    datasets' training clips appended (under their own classes, after this dataset's)."""
+
+    clips: ClipSet
+    labels: list[str]  # this dataset's classes: what checkpoints and results report
+    label_sets: list[tuple[str, list[str]]]  # each trained dataset and its classes, in classifier order
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    test_idx: np.ndarray
+    relabelled: list  # training clips whose labels were corrected
+    features: FeatureConfig
+
+
+def run_data(cfg: TrainConfig, progress: bool = True, rank: int = 0, world: int = 1) -> RunData:
+    """The clips of *cfg*'s dataset, protocol, label fixes, hold-out and co-training (under DDP, rank 0
+    builds the cache first)."""
+    with typed_settings("feature", cfg.features):
+        fcfg = FeatureConfig(**cfg.features)
+    if world > 1 and rank > 0:
+        torch.distributed.barrier()  # rank 0 builds the cache first
+    clips = load_dataset(cfg.dataset, cfg.data, cfg.cache_dir, fcfg, progress=progress,
+                         ntu_missing=load_missing_list(cfg.ntu_missing))
+    if world > 1 and rank == 0:
+        torch.distributed.barrier()
+    clips = protocol_clips(clips, cfg.protocol)
+    train_idx, test_idx = split_indices(clips, cfg.protocol)
+    clips, relabelled, train_idx, val_idx = training_split(clips, train_idx, cfg.label_fixes,
+                                                           cfg.val_fraction, cfg.seed)
+    labels = clips.labels
+    label_sets = [(cfg.dataset, labels)]
+    for name in cfg.cotrain:
+        other = load_dataset(name, cfg.data, cfg.cache_dir, fcfg, progress=progress)
+        other = protocol_clips(other)  # its standard protocol: train on its standard training split
+        other_train = split_indices(other)[0]
+        other, fixed = fix_training_labels(other, other_train, load_label_fixes(cfg.label_fixes))
+        relabelled = relabelled + fixed  # co-trained clips are training clips too
+        train_idx = np.concatenate([train_idx, len(clips) + np.arange(len(other_train))])
+        clips = with_cotraining(clips, other, other_train)
+        label_sets.append((name, other.labels))
+    return RunData(clips, labels, label_sets, train_idx, val_idx, test_idx, relabelled, fcfg)
+
+
+def score_test_split(model: CausalSTGCN, data: RunData, device: torch.device) -> dict:
+    """*model*'s score on *data*'s test split (top-1, early curve, and without the test clips that
+    copy training clips, where there are any); drops co-trained classes from *model*."""
+    model.keep_classes(len(data.labels))
+    logits = predict_clips(model, [data.clips.features[i] for i in data.test_idx], device)
+    s = score(logits, data.clips.targets[data.test_idx])
+    copies = training_copies(data.clips, data.train_idx, data.test_idx)
+    unseen = unseen_score(logits, data.clips.targets[data.test_idx], copies, data.labels)
+    if unseen is not None:
+        s["unseen"] = unseen
+    return s
+
+
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epochs: bool = True) -> dict:
     """Train per *cfg*; writes ``last.pt``, ``best.pt`` (by validation), ``history.json`` and
     ``result.json`` (test split, best-on-validation weights) in ``cfg.out``. ``progress``: bars;
@@ -315,29 +372,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
-    with typed_settings("feature", cfg.features):
-        fcfg = FeatureConfig(**cfg.features)
-    if world > 1 and rank > 0:
-        torch.distributed.barrier()  # rank 0 builds the cache first
-    clips = load_dataset(cfg.dataset, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0,
-                         ntu_missing=load_missing_list(cfg.ntu_missing))
-    if world > 1 and rank == 0:
-        torch.distributed.barrier()
-    clips = protocol_clips(clips, cfg.protocol)
-    train_idx, test_idx = split_indices(clips, cfg.protocol)
-    clips, relabelled, train_idx, val_idx = training_split(clips, train_idx, cfg.label_fixes,
-                                                           cfg.val_fraction, cfg.seed)
-    labels = clips.labels  # this dataset's classes: what checkpoints and results report
-    label_sets = [(cfg.dataset, labels)]  # each trained dataset and its classes, in classifier order
-    for name in cfg.cotrain:
-        other = load_dataset(name, cfg.data, cfg.cache_dir, fcfg, progress=progress and rank == 0)
-        other = protocol_clips(other)  # its standard protocol: train on its standard training split
-        other_train = split_indices(other)[0]
-        other, fixed = fix_training_labels(other, other_train, load_label_fixes(cfg.label_fixes))
-        relabelled = relabelled + fixed  # co-trained clips are training clips too
-        train_idx = np.concatenate([train_idx, len(clips) + np.arange(len(other_train))])
-        clips = with_cotraining(clips, other, other_train)
-        label_sets.append((name, other.labels))
+    data = run_data(cfg, progress and rank == 0, rank, world)
+    fcfg, clips, labels, label_sets = data.features, data.clips, data.labels, data.label_sets
+    train_idx, val_idx, test_idx, relabelled = data.train_idx, data.val_idx, data.test_idx, data.relabelled
     if relabelled and rank == 0 and progress:
         print(f"corrected the labels of {len(relabelled)} training clips ({cfg.label_fixes or 'bundled'} "
               f"label fixes), e.g. {relabelled[0]}")
@@ -489,14 +526,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         ck = torch.load(out / ("best.pt" if cfg.select == "val" else "last.pt"), map_location=device,
                         weights_only=False)
         model.load_state_dict(ck["model"])
-        model.keep_classes(len(labels))
-        logits = predict_clips(model, [clips.features[i] for i in test_idx], device)
-        s = score(logits, clips.targets[test_idx])
-        copies = training_copies(clips, train_idx, test_idx)
-        unseen = unseen_score(logits, clips.targets[test_idx], copies, labels)
-        if unseen is not None:
-            s["unseen"] = unseen
-        result = {"test": s, "epoch": ck["epoch"] + 1, "select": cfg.select, "history": history, "meta": meta,
+        result = {"test": score_test_split(model, data, device), "epoch": ck["epoch"] + 1,
+                  "select": cfg.select, "history": history, "meta": meta,
                   "relabelled_training_clips": relabelled}
         (out / "result.json").write_text(json.dumps(result, indent=1))
     if world > 1:
