@@ -64,9 +64,10 @@ def average_weights(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Te
 
 @torch.no_grad()
 def recompute_batch_norm(model: CausalSTGCN, loader: DataLoader, device: torch.device,
-                         bf16: bool = False, progress: bool = False) -> int:
+                         bf16: bool = False, progress: bool = False, seed: int = 0) -> int:
     """Replace every BatchNorm's running statistics by the cumulative mean over one pass of *loader*
-    (train mode, as the statistics were gathered in training); returns the batches read."""
+    (train mode, as the statistics were gathered in training: dropout on, its draws from *seed*, the
+    global generators left as they were); returns the batches read."""
     norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     momenta = [m.momentum for m in norms]
     for m in norms:
@@ -74,10 +75,13 @@ def recompute_batch_norm(model: CausalSTGCN, loader: DataLoader, device: torch.d
         m.momentum = None  # cumulative average
     model.train()
     n = 0
-    for x, mask, _ in tqdm(loader, desc="BatchNorm statistics", disable=not progress, leave=False):
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            model.forward_offline(x.to(device), mask.to(device))
-        n += 1
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        for x, mask, _ in tqdm(loader, desc="BatchNorm statistics", disable=not progress, leave=False):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                model.forward_offline(x.to(device), mask.to(device))
+            n += 1
     for m, momentum in zip(norms, momenta, strict=True):
         m.momentum = momentum
     model.eval()
@@ -108,7 +112,7 @@ def soup(paths: list[str], data: str, out: str | Path, cache_dir: str = "runs/ca
                                  jitter=BATCHINGS[cfg.batching])
     sampler.set_epoch(0, ds.plan_epoch([cfg.seed, 0]) if cfg.batching == "augmented" else None)
     loader = DataLoader(ds, batch_sampler=sampler, collate_fn=pad_collate)
-    batches = recompute_batch_norm(model, loader, dev, meta.get("precision") == "bf16", progress)
+    batches = recompute_batch_norm(model, loader, dev, meta.get("precision") == "bf16", progress, cfg.seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     soup_meta = {**meta, "soup": {"members": [str(p) for p in paths], "batchnorm_batches": batches}}
