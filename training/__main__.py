@@ -1,4 +1,4 @@
-"""``python -m skelapp.training [train | evaluate | export] ...``: the ``skelapp`` subcommands that
+"""``python -m skelapp.training [train | evaluate | export | soup] ...``: the ``skelapp`` subcommands that
 live in this package, with the same options and one-line errors; without a subcommand, ``train``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``skelapp train | evaluate | export`` entry points (argv lists, return an exit code)."""
+"""``skelapp train | evaluate | export | soup`` entry points (argv lists, return an exit code)."""
 
 from __future__ import annotations
 
