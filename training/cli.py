@@ -57,6 +57,9 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--layer-decay", type=float, default=1.0,
                    help="layer-wise learning-rate decay for fine-tuning from --init: the last block "
                         "gets lr x this, each block below one more factor (default 1: one rate)")
+    p.add_argument("--freeze-epochs", type=int, default=0,
+                   help="fine-tuning from --init: for this many epochs only the classifier (and LST) learn, "
+                        "the backbone then joins with its own warm-up (LP-FT; default 0: all from the start)")
     p.add_argument("--warmup-epochs", type=int, default=2, help="linear warm-up before the cosine decay")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--loss", choices=("early", "full"), default="early")
@@ -131,6 +134,9 @@ def train_main(argv: list[str] | None = None) -> int:
                 f"got {a.mask_ratio} and {a.mask_span}")
     if not 0 < a.layer_decay <= 1:
         p.error(f"--layer-decay is a factor in (0, 1] (1 = one learning rate), got {a.layer_decay}")
+    if not 0 <= a.freeze_epochs <= a.epochs:
+        p.error(f"--freeze-epochs is a number of epochs from 0 to --epochs ({a.epochs}), "
+                f"got {a.freeze_epochs}")
     if a.select == "val" and a.val_fraction <= 0:
         p.error("--select val needs a validation hold-out: give --val-fraction > 0")
     from .train import TrainConfig, train
@@ -138,7 +144,7 @@ def train_main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(
         dataset=a.dataset, data=a.data, out=a.out, protocol=a.protocol, epochs=a.epochs,
         batch_size=a.batch_size, optimizer=a.optimizer, lr=a.lr, weight_decay=a.weight_decay,
-        decay_1d=not a.no_decay_1d, layer_decay=a.layer_decay,
+        decay_1d=not a.no_decay_1d, layer_decay=a.layer_decay, freeze_epochs=a.freeze_epochs,
         warmup_epochs=a.warmup_epochs, seed=a.seed, loss=a.loss, prefix_power=a.prefix_power,
         lst=not a.no_lst, lst_weight=a.lst_weight, label_smoothing=a.label_smoothing,
         val_fraction=a.val_fraction, device=a.device, cache_dir=a.cache_dir,

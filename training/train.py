@@ -75,6 +75,10 @@ class TrainConfig:
     # gets lr * layer_decay, each block below it one more factor, the input BatchNorm the deepest;
     # the classifier and the losses' own parameters keep lr. 1.0 = one learning rate for all
     layer_decay: float = 1.0
+    # epochs at the start during which the backbone (input BatchNorm, blocks) does not learn, only the
+    # classifier and the losses' heads (LP-FT: a head first, then everything; for fine-tuning from
+    # ``init``); the backbone then joins with its own ``warmup_epochs`` warm-up. 0 = off
+    freeze_epochs: int = 0
     warmup_epochs: int = 2
     seed: int = 0
     loss: str = "early"  # early | full
@@ -181,16 +185,17 @@ def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter],
                    lr_scales: dict[int, float] | None = None) -> torch.optim.Optimizer:
     """AdamW (decoupled weight decay) or SGD with Nesterov momentum 0.9 (weight decay added to the
     gradient), the optimizer of the ST-GCN / CTR-GCN family. Without ``decay_1d`` the parameters of
-    at most one dimension get no weight decay; *lr_scales* (``id`` -> factor, see layer_lr_scales)
-    gives parameters a learning rate of ``cfg.lr`` times their factor (1 when absent). Parameters
-    that share both form one group: decaying groups first, then by falling learning rate."""
+    at most one dimension get no weight decay; *lr_scales* (``id`` -> factor, see layer_lr_scales:
+    the backbone's parameters) gives parameters a learning rate of ``cfg.lr`` times their factor (1
+    when absent). Parameters that share both form one group: decaying groups first, then by falling
+    learning rate. With ``freeze_epochs`` the backbone's groups are apart, marked ``"backbone"``."""
     scales = lr_scales or {}
-    groups: dict[tuple[float, bool], list[torch.nn.Parameter]] = {}
+    groups: dict[tuple[float, bool, bool], list[torch.nn.Parameter]] = {}
     for p in params:
-        key = (scales.get(id(p), 1.0), cfg.decay_1d or p.ndim > 1)
+        key = (scales.get(id(p), 1.0), cfg.decay_1d or p.ndim > 1, cfg.freeze_epochs > 0 and id(p) in scales)
         groups.setdefault(key, []).append(p)
-    order = sorted(groups, key=lambda key: (not key[1], -key[0]))
-    param_groups = [{"params": groups[key], "lr": cfg.lr * key[0],
+    order = sorted(groups, key=lambda key: (not key[1], -key[0], key[2]))
+    param_groups = [{"params": groups[key], "lr": cfg.lr * key[0], **({"backbone": True} if key[2] else {}),
                      **({} if key[1] else {"weight_decay": 0.0})} for key in order]
     if cfg.optimizer == "adamw":
         return torch.optim.AdamW(param_groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -198,6 +203,25 @@ def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter],
         return torch.optim.SGD(param_groups, lr=cfg.lr, momentum=0.9, nesterov=True,
                                weight_decay=cfg.weight_decay)
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
+
+
+def lr_schedule(opt: torch.optim.Optimizer, steps: int, warm: int,
+                frozen: int = 0) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over *warm* steps, then cosine decay to 0 at *steps*. Groups marked
+    ``"backbone"`` (see make_optimizer) stay at 0 for the first *frozen* steps, then warm up over
+    *warm* steps of their own under the same cosine."""
+    def factor(s: int) -> float:
+        if s < warm:
+            return (s + 1) / max(1, warm)
+        return 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, steps - warm)))
+
+    def backbone_factor(s: int) -> float:
+        if s < frozen:
+            return 0.0
+        return factor(s) * min(1.0, (s - frozen + 1) / max(1, warm))
+
+    return torch.optim.lr_scheduler.LambdaLR(
+        opt, [backbone_factor if g.get("backbone") else factor for g in opt.param_groups])
 
 
 class Objective(torch.nn.Module):
@@ -408,14 +432,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     sampler = BucketBatchSampler(ds.lengths(), cfg.batch_size, True, cfg.seed, rank, world,
                                  jitter=BATCHINGS[cfg.batching])
     loader = DataLoader(ds, batch_sampler=sampler, collate_fn=pad_collate)
-    steps = cfg.epochs * len(sampler)
-    warm = cfg.warmup_epochs * len(sampler)
-    def lr_factor(s: int) -> float:
-        if s < warm:
-            return (s + 1) / max(1, warm)
-        return 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, steps - warm)))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    sched = lr_schedule(opt, cfg.epochs * len(sampler), cfg.warmup_epochs * len(sampler),
+                        cfg.freeze_epochs * len(sampler))
     ema = weight_average(model, cfg.ema_epochs, len(sampler))
     scored = ema.module if ema is not None else model  # the weights that are evaluated and saved
     start, history, best = 0, [], -1.0

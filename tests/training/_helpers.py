@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from skelapp.training.cli import train_main
+from skelapp.training.model import CausalSTGCN, ModelConfig
 
 SMALL = json.dumps({"channels": [8, 16], "dilations": [1, 2], "window": 8})  # a --model override
 
@@ -31,6 +32,12 @@ def padded_batch(lengths: list[int], seed: int = 0) -> tuple[torch.Tensor, torch
     x = torch.randn(len(lengths), t, 20, 6, generator=g)
     mask = torch.arange(t)[None] < torch.tensor(lengths)[:, None]
     return x * mask[..., None, None], mask
+
+
+def small_model(num_classes: int = 4) -> CausalSTGCN:
+    """The SMALL network (joint stream, 6 input channels), untrained."""
+    return CausalSTGCN(ModelConfig(num_classes=num_classes, in_channels=6, **{
+        k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(SMALL).items()}))
 
 
 def train_small(data: Path, root: Path, out: str, epochs: int, *extra: str) -> dict:

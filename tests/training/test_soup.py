@@ -7,19 +7,13 @@ import json
 
 import pytest
 import torch
-from _helpers import SMALL, train_small
+from _helpers import small_model, train_small
 from torch.utils.data import DataLoader
 
 from skelapp.app.cli import main as skelapp_main
 from skelapp.training.data import pad_collate
-from skelapp.training.model import CausalSTGCN, ModelConfig
 from skelapp.training.soup import average_weights, recompute_batch_norm
 from skelapp.training.train import load_checkpoint
-
-
-def small_model() -> CausalSTGCN:
-    return CausalSTGCN(ModelConfig(num_classes=4, in_channels=6, **{
-        k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(SMALL).items()}))
 
 
 def test_average_is_the_mean_of_float_tensors_and_counters_come_from_the_first() -> None:
