@@ -12,17 +12,15 @@ import dataclasses
 import json
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from skelapp.core.recognizer import ModelError
 
-from .augment import BATCHINGS, AugmentConfig
-from .data import BucketBatchSampler, ClipDataset, pad_collate
+from .augment import AugmentConfig
 from .model import CausalSTGCN, ModelConfig
-from .train import TrainConfig, pick_device, run_data, score_test_split
+from .train import TrainConfig, pick_device, run_data, score_test_split, start_epoch, training_batches
 
 # what members must share: the same network reading the same clips (their seeds may differ)
 SHARED_META = ("dataset", "model_config", "feature_config", "labels", "augment")
@@ -102,22 +100,18 @@ def soup(paths: list[str], data: str, out: str | Path, cache_dir: str = "runs/ca
     dev = pick_device(device)
     model = CausalSTGCN(ModelConfig.from_dict(meta["model_config"])).to(dev)
     model.load_state_dict(average_weights([ck["model"] for ck in checkpoints]))
-    clips = run_data(cfg, progress)
-    if len(clips.clips.labels) != model.config.num_classes:
+    run = run_data(cfg, progress)
+    if len(run.clips.labels) != model.config.num_classes:
         raise ModelError(f"{paths[0]} predicts {model.config.num_classes} classes, its training clips "
-                         f"under {data} have {len(clips.clips.labels)}: not the data it was trained on")
-    ds = ClipDataset(clips.clips, clips.train_idx, AugmentConfig(**meta["augment"]), seed=cfg.seed)
-    ds.rng = np.random.default_rng([cfg.seed, 0, 0])
-    sampler = BucketBatchSampler(ds.lengths(), cfg.batch_size, True, cfg.seed,
-                                 jitter=BATCHINGS[cfg.batching])
-    sampler.set_epoch(0, ds.plan_epoch([cfg.seed, 0]) if cfg.batching == "augmented" else None)
-    loader = DataLoader(ds, batch_sampler=sampler, collate_fn=pad_collate)
+                         f"under {data} have {len(run.clips.labels)}: not the data it was trained on")
+    ds, sampler, loader = training_batches(cfg, run, AugmentConfig(**meta["augment"]))
+    start_epoch(cfg, ds, sampler, 0)  # the first epoch's clips and batches
     batches = recompute_batch_norm(model, loader, dev, meta.get("precision") == "bf16", progress, cfg.seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     soup_meta = {**meta, "soup": {"members": [str(p) for p in paths], "batchnorm_batches": batches}}
     torch.save({"model": model.state_dict(), "meta": soup_meta, "epoch": checkpoints[0]["epoch"]},
                out / "last.pt")
-    result = {"test": score_test_split(model, clips, dev), "soup": soup_meta["soup"], "meta": soup_meta}
+    result = {"test": score_test_split(model, run, dev), "soup": soup_meta["soup"], "meta": soup_meta}
     (out / "result.json").write_text(json.dumps(result, indent=1))
     return result

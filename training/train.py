@@ -342,6 +342,24 @@ def run_data(cfg: TrainConfig, progress: bool = True, rank: int = 0, world: int 
     return RunData(clips, labels, label_sets, train_idx, val_idx, test_idx, relabelled, fcfg)
 
 
+def training_batches(cfg: TrainConfig, data: RunData, aug: AugmentConfig, rank: int = 0,
+                     world: int = 1) -> tuple[ClipDataset, BucketBatchSampler, DataLoader]:
+    """*data*'s training clips, augmented by *aug*, in batches of similar length (this DDP rank's
+    share); call :func:`start_epoch` before each epoch."""
+    ds = ClipDataset(data.clips, data.train_idx, aug, seed=cfg.seed + 1000 * rank)
+    sampler = BucketBatchSampler(ds.lengths(), cfg.batch_size, True, cfg.seed, rank, world,
+                                 jitter=BATCHINGS[cfg.batching])
+    return ds, sampler, DataLoader(ds, batch_sampler=sampler, collate_fn=pad_collate)
+
+
+def start_epoch(cfg: TrainConfig, ds: ClipDataset, sampler: BucketBatchSampler, epoch: int,
+                rank: int = 0) -> None:
+    """Draw *epoch*'s augmentation and batches (from the seed and epoch alone, so a resumed run
+    draws what an uninterrupted one would)."""
+    ds.rng = np.random.default_rng([cfg.seed, rank, epoch])
+    sampler.set_epoch(epoch, ds.plan_epoch([cfg.seed, epoch]) if cfg.batching == "augmented" else None)
+
+
 def score_test_split(model: CausalSTGCN, data: RunData, device: torch.device) -> dict:
     """*model*'s score on *data*'s test split (top-1, early curve, and without the test clips that
     copy training clips, where there are any); drops co-trained classes from *model*."""
@@ -428,10 +446,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     opt = make_optimizer(cfg, params, layer_lr_scales(model, cfg.layer_decay))
     with typed_settings("augment", cfg.augment):
         aug = AugmentConfig(**cfg.augment)
-    ds = ClipDataset(clips, train_idx, aug, seed=cfg.seed + 1000 * rank)
-    sampler = BucketBatchSampler(ds.lengths(), cfg.batch_size, True, cfg.seed, rank, world,
-                                 jitter=BATCHINGS[cfg.batching])
-    loader = DataLoader(ds, batch_sampler=sampler, collate_fn=pad_collate)
+    ds, sampler, loader = training_batches(cfg, data, aug, rank, world)
     sched = lr_schedule(opt, cfg.epochs * len(sampler), cfg.warmup_epochs * len(sampler),
                         cfg.freeze_epochs * len(sampler))
     ema = weight_average(model, cfg.ema_epochs, len(sampler))
@@ -478,8 +493,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         meta["cotrain_labels"] = clips.labels[len(labels):]
     (out / "config.json").write_text(json.dumps(meta, indent=1))
     for epoch in range(start, cfg.epochs):
-        ds.rng = np.random.default_rng([cfg.seed, rank, epoch])
-        sampler.set_epoch(epoch, ds.plan_epoch([cfg.seed, epoch]) if cfg.batching == "augmented" else None)
+        start_epoch(cfg, ds, sampler, epoch, rank)
         mix_rng = np.random.default_rng([cfg.seed, rank, epoch, 52])  # per epoch: resumes alike
         net.train()
         t0, tot, n = time.time(), 0.0, 0
