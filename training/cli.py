@@ -121,6 +121,10 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--mask-ratio", type=float, default=0.5,
                    help="masked: the fraction of (joint, --mask-span frames) pieces hidden")
     p.add_argument("--mask-span", type=int, default=4, help="masked: frames per hidden piece")
+    p.add_argument("--mask-target", choices=("all", "motion"), default="all",
+                   help="masked: rebuild every input channel of the hidden joints, or their velocities only")
+    p.add_argument("--mask-decoder", type=int, default=0, metavar="BLOCKS",
+                   help="masked: causal ST blocks between the network and the reconstruction head (0 = none)")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     if a.ema_epochs < 0:
@@ -129,6 +133,8 @@ def train_main(argv: list[str] | None = None) -> int:
         p.error(f"--prefix-power must be >= 0 (1 = the default linear weights), got {a.prefix_power}")
     if a.forecast < 0:
         p.error(f"--forecast is a loss weight, >= 0 (0 = off), got {a.forecast}")
+    if a.mask_decoder < 0:
+        p.error(f"--mask-decoder is a number of blocks >= 0, got {a.mask_decoder}")
     if not 0 < a.mask_ratio < 1 or a.mask_span < 1:
         p.error(f"--mask-ratio is a fraction between 0 and 1 and --mask-span a frame count >= 1, "
                 f"got {a.mask_ratio} and {a.mask_span}")
@@ -156,6 +162,7 @@ def train_main(argv: list[str] | None = None) -> int:
         teacher=a.teacher, distill_weight=a.distill_weight, distill_temperature=a.distill_temperature,
         ema_epochs=a.ema_epochs, cotrain=a.cotrain, mix=a.mix, mix_prob=a.mix_prob, mix_alpha=a.mix_alpha,
         forecast_weight=a.forecast, objective=a.objective, mask_ratio=a.mask_ratio, mask_span=a.mask_span,
+        mask_target=a.mask_target, mask_decoder=a.mask_decoder,
     )
     res = train(cfg, resume=a.resume, progress=not a.quiet)
     if res.get("objective") == "masked":

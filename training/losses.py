@@ -9,7 +9,7 @@ from torch.nn import functional as F
 
 from skelapp.core.layouts import CANONICAL
 
-from .model import BODY_PARTS, part_joint_indices
+from .model import BODY_PARTS, STBlock, graph_partitions, part_joint_indices
 
 TEXT_PARTS = ("action", *BODY_PARTS)  # order of the text embeddings per class
 
@@ -143,18 +143,29 @@ class MaskedReconstruction(nn.Module):
     """Self-supervised pretraining (masked motion modelling, as STARS's first stage, adapted to a
     causal GCN; training only, nothing exported). :meth:`hide` zeroes random (joint, ``span``-frame)
     pieces of each clip's real frames, a fraction ``ratio`` of them; the network reads the rest, and
-    from the last block's map at frame t (frames up to t only) a 1x1 head rebuilds every input
-    channel of the hidden joints at t. Squared error per channel over the hidden entries, divided by
-    that channel's mean square there (so 1.0 is what predicting zeros scores, and positions and
-    velocities weigh alike), averaged over the channels."""
+    from the last block's map at frame t (frames up to t only) a decoder rebuilds the *target*
+    input channels (a slice; None = all of them) of the hidden joints at t. The decoder is
+    ``decoder_blocks`` causal ST blocks of the map's width (0 = none), then a 1x1 head; with blocks,
+    the encoder's last map need not carry every input detail itself (MAE's light decoder). Squared
+    error per channel over the hidden entries, divided by that channel's mean square there (so 1.0
+    is what predicting zeros scores, and positions and velocities weigh alike), averaged over the
+    channels."""
 
-    def __init__(self, feature_dim: int, in_channels: int, ratio: float = 0.5, span: int = 4) -> None:
+    def __init__(self, feature_dim: int, in_channels: int, ratio: float = 0.5, span: int = 4,
+                 target: slice | None = None, decoder_blocks: int = 0, kernel: int = 5) -> None:
         super().__init__()
         if not 0.0 < ratio < 1.0 or span < 1:
             raise ValueError(f"masking hides a fraction 0 < ratio < 1 of (joint, span >= 1 frames) "
                              f"pieces, got ratio {ratio!r}, span {span!r}")
+        if decoder_blocks < 0:
+            raise ValueError(f"the decoder has >= 0 blocks, got {decoder_blocks!r}")
         self.ratio, self.span = ratio, span
-        self.head = nn.Conv2d(feature_dim, in_channels, 1)
+        self.target = target if target is not None else slice(0, in_channels)
+        out = len(range(in_channels)[self.target])
+        parts = graph_partitions(CANONICAL)
+        self.decoder = nn.ModuleList(STBlock(feature_dim, feature_dim, kernel, 1, parts, dropout=0.0)
+                                     for _ in range(decoder_blocks))
+        self.head = nn.Conv2d(feature_dim, out, 1)
         nn.init.zeros_(self.head.weight)  # starts at zeros (loss 1.0)
         nn.init.zeros_(self.head.bias)
 
@@ -168,8 +179,13 @@ class MaskedReconstruction(nn.Module):
 
     def forward(self, fmap: Tensor, x: Tensor, hidden: Tensor) -> Tensor:
         """*fmap* ``(B, C, T, V)`` from the hidden input, *x* the original ``(B, T, V, C_in)``."""
-        pred = self.head(fmap).float().permute(0, 2, 3, 1)  # (B, T, V, C_in)
+        for block in self.decoder:  # each from a fresh stream, like the encoder's offline pass
+            b, _, _, v = fmap.shape
+            state = fmap.new_zeros((b, block.tcn.state_channels, block.tcn.context, v))
+            fmap, _ = block(fmap, state)
+        pred = self.head(fmap).float().permute(0, 2, 3, 1)  # (B, T, V, C_target)
+        target = x[..., self.target].float()
         w = hidden.float()[..., None]
-        err = (((pred - x.float()) ** 2) * w).sum((0, 1, 2))
-        size = ((x.float() ** 2) * w).sum((0, 1, 2))
+        err = (((pred - target) ** 2) * w).sum((0, 1, 2))
+        size = ((target ** 2) * w).sum((0, 1, 2))
         return (err / size.clamp(min=1e-8)).mean()

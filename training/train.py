@@ -55,6 +55,7 @@ from .precision import resolve_precision
 from .text import class_text_embeddings, description_file
 
 OBJECTIVES = ("classify", "masked")
+MASK_TARGETS = ("all", "motion")
 
 
 @dataclass
@@ -128,6 +129,9 @@ class TrainConfig:
     objective: str = "classify"
     mask_ratio: float = 0.5  # masked: the fraction of (joint, mask_span frames) pieces hidden
     mask_span: int = 4
+    # masked: which input channels the decoder rebuilds: "all", or "motion" (the velocity channels only)
+    mask_target: str = "all"
+    mask_decoder: int = 0  # masked: causal ST blocks before the reconstruction head (0 = the head alone)
 
 
 def pick_device(name: str) -> torch.device:
@@ -439,7 +443,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         forecast = MotionForecast(model.feature_dim, fcfg.velocity_channels).to(device)
     masked = None
     if masked_objective:  # the classifier gets no gradient, so the optimizer leaves it as initialised
-        masked = MaskedReconstruction(model.feature_dim, fcfg.channels, cfg.mask_ratio, cfg.mask_span)
+        if cfg.mask_target not in MASK_TARGETS:
+            raise SettingsError(f"unknown mask target {cfg.mask_target!r}; "
+                                f"use one of {', '.join(MASK_TARGETS)}")
+        if cfg.mask_target == "motion" and fcfg.velocity_channels is None:
+            raise SettingsError("the masked motion target rebuilds the velocity channels; it needs features "
+                                "with velocity")
+        target = fcfg.velocity_channels if cfg.mask_target == "motion" else None
+        masked = MaskedReconstruction(model.feature_dim, fcfg.channels, cfg.mask_ratio, cfg.mask_span,
+                                      target, cfg.mask_decoder, model.config.kernel)
         masked = masked.to(device)
     params = [*model.parameters(), *(lst.parameters() if lst else ()),
               *(forecast.parameters() if forecast else ()), *(masked.parameters() if masked else ())]

@@ -55,6 +55,70 @@ def test_rebuilding_the_hidden_joints_scores_zero_zeros_score_one_and_the_rest_c
     assert float(predicting(m, off)(fmap, x, hidden)) > 1e-4
 
 
+def test_a_motion_target_scores_the_velocity_channels_only() -> None:
+    x, mask = padded_batch([12, 9], seed=4)
+    m = MaskedReconstruction(16, 6, ratio=0.5, span=2, target=slice(3, 6))
+    assert m.head.out_channels == 3
+    torch.manual_seed(1)
+    _, hidden = m.hide(x, mask)
+    fmap = torch.randn(2, 16, 12, 20)
+    assert float(m(fmap, x, hidden).detach()) == pytest.approx(1.0)
+    assert float(predicting(m, x[..., 3:].clone())(fmap, x, hidden)) == pytest.approx(0.0, abs=1e-12)
+    off = x[..., 3:].clone()
+    off[hidden] += 0.1  # velocities wrong where hidden
+    assert float(predicting(m, off)(fmap, x, hidden)) > 1e-4
+
+
+def test_the_decoder_reads_no_later_frame_and_starts_from_a_fresh_stream() -> None:
+    """A reconstruction at frame t depends on the encoder's map up to t only (causal decoder), so
+    the pretraining asks nothing of the encoder that a live stream could not give."""
+    torch.manual_seed(0)
+    m = MaskedReconstruction(16, 6, ratio=0.5, span=2, decoder_blocks=2).eval()
+    torch.nn.init.normal_(m.head.weight)
+    assert len(m.decoder) == 2
+    fmap = torch.randn(1, 16, 20, 20)
+    outputs = {}
+
+    def keep(_module, _inputs, out) -> None:
+        outputs["pred"] = out
+
+    m.head.register_forward_hook(keep)
+    x = torch.randn(1, 20, 20, 6)
+    hidden = torch.ones(1, 20, 20, dtype=torch.bool)
+    m(fmap, x, hidden)
+    whole = outputs["pred"]
+    later = fmap.clone()
+    later[:, :, 12:] = torch.randn(1, 16, 8, 20)  # change frames 12.. only
+    m(later, x, hidden)
+    assert torch.allclose(outputs["pred"][:, :, :12], whole[:, :, :12], atol=1e-6)
+    assert not torch.allclose(outputs["pred"][:, :, 12:], whole[:, :, 12:])
+    with pytest.raises(ValueError, match=">= 0 blocks"):
+        MaskedReconstruction(16, 6, decoder_blocks=-1)
+
+
+def test_a_pretraining_with_a_decoder_and_a_motion_target_learns_and_a_fine_tune_starts_from_it(
+        tiny_ucla, tmp_path, capsys) -> None:
+    pre = train_small(tiny_ucla, tmp_path, "pre", 8, "--objective", "masked", "--mask-target", "motion",
+                      "--mask-decoder", "1")
+    assert any(k.startswith("decoder.0.") for k in pre["masked"])  # saved with the run (resume)
+    assert pre["masked"]["head.weight"].shape[0] == 3  # the three velocity channels
+    result = json.loads((tmp_path / "pre" / "result.json").read_text())
+    assert result["final_loss"] < 0.95 * result["history"][0]["loss"]
+    train_small(tiny_ucla, tmp_path, "tuned", 1, "--init", str(tmp_path / "pre" / "last.pt"))
+    capsys.readouterr()
+    no_velocity = json.dumps({"velocity": False})
+    assert train_main_code(tiny_ucla, tmp_path, "--objective", "masked", "--mask-target", "motion",
+                           "--features", no_velocity) == 2
+    err = capsys.readouterr().err
+    assert "masked motion target rebuilds the velocity channels" in err and "Traceback" not in err
+
+
+def train_main_code(data, root, *extra: str) -> int:
+    return skelapp_main(["train", "--dataset", "nw-ucla", "--data", str(data), "--out", str(root / "x"),
+                         "--cache-dir", str(root / "cache"), "--quiet", "--epochs", "1", "--model", SMALL,
+                         "--no-lst", *extra])
+
+
 def test_pretraining_resumes_leaves_the_classifier_alone_and_a_fine_tune_starts_from_it(
         tiny_ucla, tmp_path, capsys) -> None:
     masked = ("--objective", "masked", "--mask-ratio", "0.4")
