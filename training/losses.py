@@ -180,9 +180,7 @@ class MaskedReconstruction(nn.Module):
     def forward(self, fmap: Tensor, x: Tensor, hidden: Tensor) -> Tensor:
         """*fmap* ``(B, C, T, V)`` from the hidden input, *x* the original ``(B, T, V, C_in)``."""
         for block in self.decoder:  # each from a fresh stream, like the encoder's offline pass
-            b, _, _, v = fmap.shape
-            state = fmap.new_zeros((b, block.tcn.state_channels, block.tcn.context, v))
-            fmap, _ = block(fmap, state)
+            fmap, _ = block(fmap, fmap.new_zeros((fmap.shape[0], *block.state_shape(fmap.shape[3]))))
         pred = self.head(fmap).float().permute(0, 2, 3, 1)  # (B, T, V, C_target)
         target = x[..., self.target].float()
         w = hidden.float()[..., None]

@@ -330,6 +330,10 @@ class STBlock(nn.Module):
         if cin != cout:
             self.res = nn.Sequential(nn.Conv2d(cin, cout, 1), nn.BatchNorm2d(cout))
 
+    def state_shape(self, joints: int) -> tuple[int, int, int]:
+        """Its temporal conv's state without the batch dimension: (channels, frames, joints)."""
+        return (self.tcn.state_channels, self.tcn.context, joints)
+
     def forward(self, x: Tensor, state: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """*mask* ``(B, T)``: the real frames, for :func:`batch_norm` (training only)."""
         y = F.relu(batch_norm(self.bn1, self.gcn(x), mask))
@@ -461,9 +465,7 @@ class CausalSTGCN(nn.Module):
 
     def state_shapes(self) -> list[tuple[int, ...]]:
         """Per-state shapes without the batch dimension, in forward order."""
-        shapes: list[tuple[int, ...]] = [
-            (b.tcn.state_channels, b.tcn.context, self.config.num_joints) for b in self.blocks
-        ]
+        shapes: list[tuple[int, ...]] = [b.state_shape(self.config.num_joints) for b in self.blocks]
         shapes.append((self.readout_dim + 1, self.config.window - 1))
         return shapes
 

@@ -107,16 +107,12 @@ def test_a_pretraining_with_a_decoder_and_a_motion_target_learns_and_a_fine_tune
     train_small(tiny_ucla, tmp_path, "tuned", 1, "--init", str(tmp_path / "pre" / "last.pt"))
     capsys.readouterr()
     no_velocity = json.dumps({"velocity": False})
-    assert train_main_code(tiny_ucla, tmp_path, "--objective", "masked", "--mask-target", "motion",
-                           "--features", no_velocity) == 2
+    assert skelapp_main(["train", "--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out",
+                         str(tmp_path / "x"), "--cache-dir", str(tmp_path / "cache"), "--quiet", "--epochs",
+                         "1", "--model", SMALL, "--no-lst", "--objective", "masked", "--mask-target",
+                         "motion", "--features", no_velocity]) == 2
     err = capsys.readouterr().err
     assert "masked motion target rebuilds the velocity channels" in err and "Traceback" not in err
-
-
-def train_main_code(data, root, *extra: str) -> int:
-    return skelapp_main(["train", "--dataset", "nw-ucla", "--data", str(data), "--out", str(root / "x"),
-                         "--cache-dir", str(root / "cache"), "--quiet", "--epochs", "1", "--model", SMALL,
-                         "--no-lst", *extra])
 
 
 def test_pretraining_resumes_leaves_the_classifier_alone_and_a_fine_tune_starts_from_it(
