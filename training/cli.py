@@ -115,12 +115,14 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--forecast", type=float, default=0.0, metavar="WEIGHT",
                    help="weight of an auxiliary loss that predicts each joint's motion over the next 2, 4 "
                         "and 8 frames from what the network has seen so far (training only; 0 = off)")
-    p.add_argument("--objective", choices=("classify", "masked"), default="classify",
+    p.add_argument("--objective", choices=("classify", "masked", "contrastive"), default="classify",
                    help="masked: self-supervised pretraining that rebuilds randomly hidden joints from the "
-                        "rest (no labels, no test score); start a classify run from it with --init")
+                        "rest; contrastive: self-supervised tuning of such a pretraining (give it as --init) "
+                        "that pulls each clip towards its nearest neighbour among earlier clips (STARS). "
+                        "Neither reads labels or scores; start a classify run from either with --init")
     p.add_argument("--mask-ratio", type=float, default=0.5,
-                   help="masked: the fraction of (joint, --mask-span frames) pieces hidden")
-    p.add_argument("--mask-span", type=int, default=4, help="masked: frames per hidden piece")
+                   help="masked, contrastive: the fraction of (joint, --mask-span frames) pieces hidden")
+    p.add_argument("--mask-span", type=int, default=4, help="masked, contrastive: frames per hidden piece")
     p.add_argument("--mask-target", choices=("all", "motion"), default="all",
                    help="masked: rebuild every input channel of the hidden joints, or their velocities only")
     p.add_argument("--mask-decoder", type=int, default=0, metavar="BLOCKS",
@@ -145,7 +147,7 @@ def train_main(argv: list[str] | None = None) -> int:
                 f"got {a.freeze_epochs}")
     if a.select == "val" and a.val_fraction <= 0:
         p.error("--select val needs a validation hold-out: give --val-fraction > 0")
-    from .train import TrainConfig, train
+    from .train import SELF_SUPERVISED, TrainConfig, train
 
     cfg = TrainConfig(
         dataset=a.dataset, data=a.data, out=a.out, protocol=a.protocol, epochs=a.epochs,
@@ -165,8 +167,8 @@ def train_main(argv: list[str] | None = None) -> int:
         mask_target=a.mask_target, mask_decoder=a.mask_decoder,
     )
     res = train(cfg, resume=a.resume, progress=not a.quiet)
-    if res.get("objective") == "masked":
-        print(json.dumps({"objective": "masked", "epoch": res["epoch"], "final_loss": res["final_loss"]}))
+    if res.get("objective") in SELF_SUPERVISED:  # nothing scored
+        print(json.dumps({k: res[k] for k in ("objective", "epoch", "final_loss")}))
     elif res:
         print(json.dumps({"test": res["test"], "epoch": res["epoch"], "select": res["select"]}))
     return 0

@@ -1,5 +1,5 @@
 """Losses: early-prediction (every observed prefix), full-clip baseline, language supervision,
-motion forecasting, masked reconstruction (pretraining)."""
+motion forecasting, masked reconstruction and nearest-neighbour contrast (self-supervised)."""
 
 from __future__ import annotations
 
@@ -139,6 +139,15 @@ class MotionForecast(nn.Module):
         return loss / len(self.horizons)
 
 
+def hide_pieces(x: Tensor, mask: Tensor, ratio: float, span: int) -> tuple[Tensor, Tensor]:
+    """*x* ``(B, T, V, C)``, *mask* ``(B, T)`` -> *x* with a random fraction *ratio* of its
+    (joint, *span*-frame) pieces zeroed, and ``hidden`` ``(B, T, V)`` (real frames only)."""
+    b, t, v, _ = x.shape
+    pieces = torch.rand(b, -(-t // span), v, device=x.device) < ratio
+    hidden = pieces.repeat_interleave(span, dim=1)[:, :t] & mask.bool()[:, :, None]
+    return x.masked_fill(hidden[..., None], 0.0), hidden
+
+
 class MaskedReconstruction(nn.Module):
     """Self-supervised pretraining (masked motion modelling, as STARS's first stage, adapted to a
     causal GCN; training only, nothing exported). :meth:`hide` zeroes random (joint, ``span``-frame)
@@ -170,12 +179,7 @@ class MaskedReconstruction(nn.Module):
         nn.init.zeros_(self.head.bias)
 
     def hide(self, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-        """*x* ``(B, T, V, C)``, *mask* ``(B, T)`` -> *x* with the hidden entries zeroed, and
-        ``hidden`` ``(B, T, V)`` (real frames only)."""
-        b, t, v, _ = x.shape
-        pieces = torch.rand(b, -(-t // self.span), v, device=x.device) < self.ratio
-        hidden = pieces.repeat_interleave(self.span, dim=1)[:, :t] & mask.bool()[:, :, None]
-        return x.masked_fill(hidden[..., None], 0.0), hidden
+        return hide_pieces(x, mask, self.ratio, self.span)
 
     def forward(self, fmap: Tensor, x: Tensor, hidden: Tensor) -> Tensor:
         """*fmap* ``(B, C, T, V)`` from the hidden input, *x* the original ``(B, T, V, C_in)``."""
@@ -187,3 +191,67 @@ class MaskedReconstruction(nn.Module):
         err = (((pred - target) ** 2) * w).sum((0, 1, 2))
         size = ((target ** 2) * w).sum((0, 1, 2))
         return (err / size.clamp(min=1e-8)).mean()
+
+
+class NeighbourContrast(nn.Module):
+    """Self-supervised tuning after the masked pretraining (STARS's second stage: nearest-neighbour
+    contrastive learning, NNCLR; training only, nothing exported). :meth:`views` gives each clip
+    twice, with two independent random sets of hidden (joint, ``span``-frame) pieces, as the
+    pretraining hides them (the only difference between the views: no further augmentation). Each
+    view's last map, averaged over its real frames and joints, is projected (MLP) to a unit vector.
+    The loss is InfoNCE over the batch in both directions: view 1's nearest neighbour among the
+    ``queue`` most recent view-1 vectors of earlier batches (the support set; the vector itself
+    until the first batch is stored) should pick its own clip's view 2 out of the batch's, at
+    ``temperature``. The neighbour, another clip that looks alike, pulls same-action clips
+    together: semantic clusters that masked rebuilding alone does not form."""
+
+    def __init__(self, feature_dim: int, ratio: float = 0.5, span: int = 4, queue: int = 512,
+                 dim: int = 128, temperature: float = 0.1) -> None:
+        super().__init__()
+        if not 0.0 < ratio < 1.0 or span < 1 or queue < 1 or temperature <= 0:
+            raise ValueError(f"the views hide a fraction 0 < ratio < 1 of (joint, span >= 1 frames) pieces, "
+                             f"the support set holds queue >= 1 vectors and temperature > 0, got ratio "
+                             f"{ratio!r}, span {span!r}, queue {queue!r}, temperature {temperature!r}")
+        self.ratio, self.span, self.temperature = ratio, span, temperature
+        self.projector = nn.Sequential(nn.Linear(feature_dim, 2 * dim), nn.BatchNorm1d(2 * dim), nn.ReLU(),
+                                       nn.Linear(2 * dim, dim))
+        # buffers, so that a resumed run continues with the support set it had
+        self.register_buffer("support", torch.zeros(queue, dim))
+        self.register_buffer("stored", torch.zeros((), dtype=torch.long))  # vectors ever stored
+
+    def views(self, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        """``(B, T, V, C)`` clips -> ``(2B, ...)``: the first B view 1, the last B view 2; and their mask."""
+        seen = torch.cat([hide_pieces(x, mask, self.ratio, self.span)[0] for _ in range(2)])
+        return seen, torch.cat([mask, mask])
+
+    def embed(self, fmap: Tensor, mask: Tensor) -> Tensor:
+        """Unit vectors ``(B, dim)`` of maps ``(B, C, T, V)``, averaged over the real frames (*mask*)."""
+        m = mask.to(fmap.dtype)[:, None, :, None]
+        pooled = (fmap * m).sum((2, 3)).float() / (m.sum((2, 3)).float() * fmap.shape[3]).clamp(min=1.0)
+        return F.normalize(self.projector(pooled).float(), dim=1)
+
+    def neighbours(self, z: Tensor) -> Tensor:
+        """Each row's nearest (cosine) stored support vector; *z* itself while none is stored."""
+        n = int(min(int(self.stored), len(self.support)))
+        if n == 0:
+            return z.detach()
+        bank = self.support[:n]
+        return bank[(z.detach() @ bank.T).argmax(1)]
+
+    def forward(self, fmap: Tensor, mask: Tensor) -> Tensor:
+        """*fmap* ``(2B, C, T, V)`` of :meth:`views`' output, *mask* its ``(2B, T)`` mask."""
+        z1, z2 = self.embed(fmap, mask).chunk(2)
+        target = torch.arange(len(z1), device=z1.device)
+        loss = 0.5 * (F.cross_entropy(self.neighbours(z1) @ z2.T / self.temperature, target)
+                      + F.cross_entropy(self.neighbours(z2) @ z1.T / self.temperature, target))
+        if self.training:
+            self._store(z1.detach())
+        return loss
+
+    @torch.no_grad()
+    def _store(self, z: Tensor) -> None:
+        q = len(self.support)
+        z = z[-q:]
+        at = (int(self.stored) + torch.arange(len(z), device=z.device)) % q
+        self.support[at] = z
+        self.stored += len(z)

@@ -20,7 +20,15 @@ from skelapp.core.recognizer import ModelError
 
 from .augment import AugmentConfig
 from .model import CausalSTGCN, ModelConfig
-from .train import TrainConfig, pick_device, run_data, score_test_split, start_epoch, training_batches
+from .train import (
+    SELF_SUPERVISED,
+    TrainConfig,
+    pick_device,
+    run_data,
+    score_test_split,
+    start_epoch,
+    training_batches,
+)
 
 # what members must share: the same network reading the same clips (their seeds may differ)
 SHARED_META = ("dataset", "model_config", "feature_config", "labels", "augment")
@@ -33,9 +41,9 @@ def check_members(paths: list[str], checkpoints: list[dict]) -> None:
     if len(paths) < 2:
         raise ModelError(f"a soup averages two or more fine-tunes, got {len(paths)}")
     first = checkpoints[0]["meta"]
-    if first.get("objective") == "masked":
-        raise ModelError(f"{paths[0]} is a masked pretraining checkpoint; soup the fine-tunes started "
-                         "from it")
+    if first.get("objective") in SELF_SUPERVISED:
+        raise ModelError(f"{paths[0]} is a self-supervised ({first['objective']}) checkpoint; soup the "
+                         "fine-tunes started from it")
     if not first.get("train_config", {}).get("init"):
         raise ModelError(f"{paths[0]} was trained from random weights (no --init): a soup averages "
                          "fine-tunes that start from one pretraining; runs from different random starts "

@@ -8,7 +8,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,6 +42,7 @@ from .losses import (
     LanguageSupervision,
     MaskedReconstruction,
     MotionForecast,
+    NeighbourContrast,
     distillation_loss,
     early_prediction_loss,
     full_clip_loss,
@@ -54,7 +55,8 @@ from .model import CausalSTGCN, EnsembleSTGCN, ModelConfig
 from .precision import resolve_precision
 from .text import class_text_embeddings, description_file
 
-OBJECTIVES = ("classify", "masked")
+OBJECTIVES = ("classify", "masked", "contrastive")
+SELF_SUPERVISED = ("masked", "contrastive")  # no labels read, no classifier trained, no test score
 MASK_TARGETS = ("all", "motion")
 
 
@@ -123,11 +125,13 @@ class TrainConfig:
     mix_alpha: float = 0.2
     # weight of the motion-forecast loss (training only; see losses.MotionForecast); 0 = off
     forecast_weight: float = 0.0
-    # "classify" (labels: the early-prediction or full-clip loss, LST) or "masked": self-supervised
-    # pretraining that rebuilds hidden joints (losses.MaskedReconstruction; no labels read, no test
-    # score), whose checkpoint another run starts from with ``init``
+    # "classify" (labels: the early-prediction or full-clip loss, LST), or self-supervised (no labels
+    # read, no test score; another run starts from the checkpoint with ``init``): "masked" pretraining
+    # that rebuilds hidden joints (losses.MaskedReconstruction), or "contrastive" tuning of a
+    # pretraining, usually given as ``init`` (losses.NeighbourContrast; the input BatchNorm and the
+    # first half of the blocks stay as they start)
     objective: str = "classify"
-    mask_ratio: float = 0.5  # masked: the fraction of (joint, mask_span frames) pieces hidden
+    mask_ratio: float = 0.5  # masked, contrastive: the fraction of (joint, mask_span frames) pieces hidden
     mask_span: int = 4
     # masked: which input channels the decoder rebuilds: "all", or "motion" (the velocity channels only)
     mask_target: str = "all"
@@ -235,7 +239,8 @@ class Objective(torch.nn.Module):
                  lst_weight: float, label_smoothing: float = 0.0, distill_weight: float = 1.0,
                  distill_temperature: float = 2.0, prefix_power: float = 1.0,
                  forecast: MotionForecast | None = None, forecast_weight: float = 0.0,
-                 masked: MaskedReconstruction | None = None) -> None:
+                 masked: MaskedReconstruction | None = None, contrast: NeighbourContrast | None = None,
+                 frozen: Sequence[torch.nn.Module] = ()) -> None:
         super().__init__()
         if loss not in ("early", "full"):
             raise ValueError(f"unknown loss {loss!r}; use early or full")
@@ -250,6 +255,14 @@ class Objective(torch.nn.Module):
         self.distill_weight, self.distill_temperature = distill_weight, distill_temperature
         self.forecast, self.forecast_weight = forecast, forecast_weight
         self.masked = masked  # set: the masked pretraining objective replaces all the others
+        self.contrast = contrast  # likewise the contrastive tuning
+        self.frozen = list(frozen)  # parts of the model kept as they are, BatchNorm statistics included
+
+    def train(self, mode: bool = True) -> Objective:
+        super().train(mode)
+        for m in self.frozen:
+            m.eval()
+        return self
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor,
                 teacher_logits: torch.Tensor | None = None, partner_labels: torch.Tensor | None = None,
@@ -260,6 +273,9 @@ class Objective(torch.nn.Module):
         if self.masked is not None:
             seen, hidden = self.masked.hide(x, mask)
             return self.masked(self.model.forward_offline(seen, mask)[1], x, hidden)
+        if self.contrast is not None:
+            views, vmask = self.contrast.views(x, mask)
+            return self.contrast(self.model.forward_offline(views, vmask)[1], vmask)
         logits, fmap = self.model.forward_offline(x, mask)
         loss = self._supervised(logits, fmap, mask, y)
         if partner_labels is not None:
@@ -387,15 +403,16 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         raise ModelError("a teacher predicts this dataset's classes only; it cannot supervise co-training")
     if cfg.objective not in OBJECTIVES:
         raise SettingsError(f"unknown objective {cfg.objective!r}; use one of {', '.join(OBJECTIVES)}")
-    masked_objective = cfg.objective == "masked"
-    use_lst = cfg.lst and not masked_objective  # pretraining reads no labels, so no class texts
-    if masked_objective:
+    self_supervised = cfg.objective in SELF_SUPERVISED
+    use_lst = cfg.lst and not self_supervised  # pretraining reads no labels, so no class texts
+    if self_supervised:
         labelled = {"a teacher": bool(cfg.teacher), "batch mixing": cfg.mix != "none",
                     "the forecast loss": cfg.forecast_weight > 0,
                     "a validation hold-out": cfg.val_fraction > 0}
         if any(labelled.values()):
-            raise SettingsError("the masked pretraining objective reads no labels and scores nothing; it "
-                                "does not combine with " + ", ".join(k for k, v in labelled.items() if v))
+            raise SettingsError(f"the {cfg.objective} objective (self-supervised) reads no labels and scores "
+                                "nothing; it does not combine with "
+                                + ", ".join(k for k, v in labelled.items() if v))
     for name in (cfg.dataset, *cfg.cotrain):
         desc = description_file(name)
         if use_lst and not desc.exists():
@@ -441,8 +458,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             raise SettingsError("the motion-forecast loss predicts the velocity channels; it needs "
                                 "features with velocity")
         forecast = MotionForecast(model.feature_dim, fcfg.velocity_channels).to(device)
-    masked = None
-    if masked_objective:  # the classifier gets no gradient, so the optimizer leaves it as initialised
+    masked = contrast = None  # self-supervised: the classifier gets no gradient and stays as initialised
+    if cfg.objective == "masked":
         if cfg.mask_target not in MASK_TARGETS:
             raise SettingsError(f"unknown mask target {cfg.mask_target!r}; "
                                 f"use one of {', '.join(MASK_TARGETS)}")
@@ -453,8 +470,14 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         masked = MaskedReconstruction(model.feature_dim, fcfg.channels, cfg.mask_ratio, cfg.mask_span,
                                       target, cfg.mask_decoder, model.config.kernel)
         masked = masked.to(device)
-    params = [*model.parameters(), *(lst.parameters() if lst else ()),
-              *(forecast.parameters() if forecast else ()), *(masked.parameters() if masked else ())]
+    frozen: list[torch.nn.Module] = []
+    if cfg.objective == "contrastive":
+        contrast = NeighbourContrast(model.feature_dim, cfg.mask_ratio, cfg.mask_span).to(device)
+        frozen = [model.data_bn, *model.blocks[: len(model.blocks) // 2]]  # STARS tunes the rest only
+        for p in (p for m in frozen for p in m.parameters()):
+            p.requires_grad_(False)
+    trained = [model, *(m for m in (lst, forecast, masked, contrast) if m is not None)]
+    params = [p for m in trained for p in m.parameters() if p.requires_grad]
     opt = make_optimizer(cfg, params, layer_lr_scales(model, cfg.layer_decay))
     with typed_settings("augment", cfg.augment):
         aug = AugmentConfig(**cfg.augment)
@@ -482,6 +505,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             forecast.load_state_dict(ck["forecast"])
         if masked is not None and ck.get("masked"):
             masked.load_state_dict(ck["masked"])
+        if contrast is not None and ck.get("contrast"):
+            contrast.load_state_dict(ck["contrast"])
         start, history, best = ck["epoch"] + 1, ck["history"], ck["best"]
         if ck.get("torch_rng") is not None:  # dropout continues as if never interrupted
             torch.set_rng_state(ck["torch_rng"].cpu())  # map_location put it on the device
@@ -490,12 +515,13 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         if rank == 0:
             print(f"resumed from {ckpt_path} at epoch {start}")
     objective = Objective(model, lst, cfg.loss, cfg.lst_weight, cfg.label_smoothing, cfg.distill_weight,
-                          cfg.distill_temperature, cfg.prefix_power, forecast, cfg.forecast_weight, masked)
+                          cfg.distill_temperature, cfg.prefix_power, forecast, cfg.forecast_weight, masked,
+                          contrast, frozen)
     net: torch.nn.Module = objective
     if world > 1:
         ids = [local] if device.type == "cuda" else None
         net = torch.nn.parallel.DistributedDataParallel(objective, device_ids=ids,
-                                                        find_unused_parameters=masked_objective)
+                                                        find_unused_parameters=self_supervised)
     meta = {"train_config": {**asdict(cfg), "lst": use_lst},  # what ran: pretraining reads no class texts
             "model_config": model.config.to_dict(), "labels": labels, "feature_config": fcfg.to_dict(),
             "augment": aug.to_dict(), "dataset": cfg.dataset,
@@ -549,6 +575,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
                      "scheduler": sched.state_dict(), "lst": lst.state_dict() if lst else None,
                      "forecast": forecast.state_dict() if forecast else None,
                      "masked": masked.state_dict() if masked else None,
+                     "contrast": contrast.state_dict() if contrast else None,
                      "epoch": epoch, "history": history, "best": max(best, metric), "meta": meta,
                      "torch_rng": torch.get_rng_state(),
                      "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
@@ -562,9 +589,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             tmp.replace(ckpt_path)
             (out / "history.json").write_text(json.dumps(history, indent=1))
     result: dict = {}
-    if rank == 0 and masked_objective:  # nothing to score: the classifier was never trained
-        result = {"objective": "masked", "epoch": cfg.epochs, "final_loss": history[-1]["loss"] if history
-                  else None, "history": history, "meta": meta}
+    if rank == 0 and self_supervised:  # nothing to score: the classifier was never trained
+        result = {"objective": cfg.objective, "epoch": cfg.epochs,
+                  "final_loss": history[-1]["loss"] if history else None, "history": history, "meta": meta}
         (out / "result.json").write_text(json.dumps(result, indent=1))
     elif rank == 0:
         ck = torch.load(out / ("best.pt" if cfg.select == "val" else "last.pt"), map_location=device,
@@ -616,7 +643,7 @@ def init_from(model: CausalSTGCN, path: str | Path) -> int:
     another dataset: the classifier of a different class count is left as initialised)."""
     ck = torch.load(path, map_location="cpu", weights_only=False)
     src = ck["meta"]["model_config"]
-    pretrained = ck["meta"].get("objective") == "masked"  # its classifier is as initialised: skip it
+    pretrained = ck["meta"].get("objective") in SELF_SUPERVISED  # its classifier is as initialised: skip it
     theirs = (src.get("stream", "joint"), src["in_channels"])
     ours = (model.config.stream, model.config.in_channels)
     if theirs != ours:
@@ -634,9 +661,10 @@ def load_checkpoint(path: str | Path) -> tuple[CausalSTGCN, dict]:
     """Model (eval mode, CPU) and metadata from a ``best.pt`` / ``last.pt`` checkpoint; a co-trained
     run's model keeps its own dataset's classes (``meta["labels"]``) only."""
     ck = torch.load(path, map_location="cpu", weights_only=False)
-    if ck["meta"].get("objective") == "masked":
-        raise ModelError(f"{path} is a masked pretraining checkpoint: its classifier was never trained. "
-                         f"Fine-tune it first (skelapp train ... --init {path})")
+    if ck["meta"].get("objective") in SELF_SUPERVISED:
+        raise ModelError(f"{path} is a self-supervised ({ck['meta']['objective']}) checkpoint: its "
+                         f"classifier was never trained. Fine-tune it first "
+                         f"(skelapp train ... --init {path})")
     model = CausalSTGCN(ModelConfig.from_dict(ck["meta"]["model_config"]))
     model.load_state_dict(ck["model"])
     if ck["meta"].get("cotrain_labels"):

@@ -131,7 +131,7 @@ def test_pretraining_resumes_leaves_the_classifier_alone_and_a_fine_tune_starts_
     assert result["objective"] == "masked" and "test" not in result
     assert result["final_loss"] < 0.95 * result["history"][0]["loss"]  # it learns to rebuild joints
     pre = tmp_path / "pre" / "last.pt"
-    with pytest.raises(ModelError, match="masked pretraining checkpoint.*--init"):
+    with pytest.raises(ModelError, match=r"self-supervised \(masked\) checkpoint.*--init"):
         load_checkpoint(pre)
     capsys.readouterr()
     assert skelapp_main(["evaluate", "--model", str(pre), "--data", str(tiny_ucla),

@@ -89,7 +89,7 @@ def test_members_that_do_not_share_a_pretraining_or_clips_are_refused(tiny_ucla,
     train_small(tiny_ucla, tmp_path, "scratch", 1)
     ck = {n: str(tmp_path / n / "last.pt") for n in ("a", "b", "scratch", "pre_a")}
     cases = [((ck["a"], ck["b"]), "--init"), ((ck["scratch"], ck["scratch"]), "random weights"),
-             ((ck["pre_a"], ck["pre_a"]), "masked pretraining"), ((ck["a"],), "two or more")]
+             ((ck["pre_a"], ck["pre_a"]), "self-supervised (masked)"), ((ck["a"],), "two or more")]
     for members, message in cases:
         capsys.readouterr()
         assert skelapp_main(["soup", *members, "--data", str(tiny_ucla), "--out", str(tmp_path / "x"),
