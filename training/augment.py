@@ -35,6 +35,10 @@ class AugmentConfig:
     # per-clip shear: each off-diagonal entry of a linear map I + S drawn in +/- this (0 = off); a
     # skewed skeleton fit, as a sensor gives from an oblique view
     shear: float = 0.0
+    # per-clip bone lengths: each bone's length times a factor in 1 +/- this, its own per bone (left
+    # and right apart), children carried along (0 = off): body proportions, and the lengths a
+    # sensor's skeleton fit gives differently from view to view
+    bone_scale: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("crop_prob", "crop_keep_end", "mirror_prob"):
@@ -49,6 +53,9 @@ class AugmentConfig:
             raise ValueError(f"warp is a fraction (0 to below 1), got {self.warp!r}")
         if not 0.0 <= self.shear < 1.0:
             raise ValueError(f"shear is the largest off-diagonal entry (0 to below 1), got {self.shear!r}")
+        if not 0.0 <= self.bone_scale < 1.0:
+            raise ValueError(f"bone_scale is a fraction of each bone's length (0 to below 1), "
+                             f"got {self.bone_scale!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -130,10 +137,30 @@ def apply_temporal(joints: np.ndarray, conf: np.ndarray, plan: TemporalPlan) -> 
     return joints[plan.start : end], conf[plan.start : end]
 
 
+def scale_bones(joints: np.ndarray, conf: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """``(T, V, 3)`` canonical joints with the bone from each joint's parent to the joint
+    *factors* ``(V,)`` times as long (the root's factor unused) and every joint below it moved
+    along, so each bone keeps its direction. A bone with an absent end (confidence 0 in a frame)
+    keeps its length there."""
+    parents = CANONICAL.parents
+    shift = np.zeros_like(joints)
+    present = conf > 0
+    for v in range(len(parents)):  # parents come first in the canonical order (checked by a test)
+        p = parents[v]
+        if p == v:
+            continue
+        grow = ((factors[v] - 1.0) * (present[:, v] & present[:, p]))[:, None]
+        shift[:, v] = shift[:, p] + grow * (joints[:, v] - joints[:, p])
+    return joints + shift
+
+
 def augment_spatial(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
                     cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Random rotation, per-axis scale, shear, joint offsets, per-frame jitter and mirror of
-    ``(T, V, 3)`` joints."""
+    """Random bone lengths, rotation, per-axis scale, shear, joint offsets, per-frame jitter and
+    mirror of ``(T, V, 3)`` joints."""
+    if cfg.bone_scale > 0:  # no draw when off, so runs without it reproduce
+        joints = scale_bones(joints, conf, rng.uniform(1 - cfg.bone_scale, 1 + cfg.bone_scale,
+                                                       joints.shape[1]))
     d = np.deg2rad
     r = rotation(*(rng.uniform(-1, 1, 3) * [d(cfg.rot_xz_deg), d(cfg.rot_y_deg), d(cfg.rot_xz_deg)]))
     s = rng.uniform(1 - cfg.scale, 1 + cfg.scale, 3)
@@ -154,7 +181,7 @@ def augment_spatial(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generat
 
 def augment(joints: np.ndarray, conf: np.ndarray, rng: np.random.Generator,
             cfg: AugmentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Random rate, time warp, temporal crop, rotation, per-axis scale, joint offsets, jitter and mirror of
-    ``(T, V, 3)`` joints."""
+    """Random rate, time warp, temporal crop, bone lengths, rotation, per-axis scale, joint offsets,
+    jitter and mirror of ``(T, V, 3)`` joints."""
     joints, conf = apply_temporal(joints, conf, plan_temporal(len(joints), rng, cfg))
     return augment_spatial(joints, conf, rng, cfg)

@@ -282,3 +282,54 @@ def test_warp_plans_stay_monotonic_and_draw_nothing_when_off() -> None:
     assert off.random() == reference.random()
     with pytest.raises(ValueError, match="warp is a fraction"):
         AugmentConfig(warp=1.0)
+
+
+def test_bone_scale_lengthens_each_bone_alone_and_carries_the_joints_below_it() -> None:
+    from skelapp.core.layouts import CANONICAL
+    from skelapp.training.augment import scale_bones
+
+    parents = CANONICAL.parents
+    assert all(parents[v] <= v for v in range(len(parents)))  # scale_bones walks parents first
+    rng = np.random.default_rng(5)
+    j = rng.normal(size=(8, 20, 3)).astype(np.float32)
+    c = np.ones((8, 20), np.float32)
+    assert np.allclose(scale_bones(j, c, np.ones(20)), j)
+    elbow, wrist, hand = (CANONICAL.index(n) for n in ("elbow_left", "wrist_left", "hand_left"))
+    factors = np.ones(20)
+    factors[elbow] = 1.2  # the upper left arm, shoulder -> elbow
+    out = scale_bones(j, c, factors)
+    upper = j[:, elbow] - j[:, parents[elbow]]
+    assert np.allclose(out[:, elbow] - out[:, parents[elbow]], 1.2 * upper, atol=1e-5)
+    for v in (wrist, hand):  # moved with the elbow, their own bones as they were
+        assert np.allclose(out[:, v] - j[:, v], 0.2 * upper, atol=1e-5)
+    others = [v for v in range(20) if v not in (elbow, wrist, hand)]
+    assert np.allclose(out[:, others], j[:, others])
+    c[:3, parents[elbow]] = 0  # the shoulder absent in three frames: the bone keeps its length there
+    out = scale_bones(j, c, factors)
+    assert np.allclose(out[:3], j[:3])
+    assert np.allclose(out[3:, elbow] - j[3:, elbow], 0.2 * upper[3:], atol=1e-5)
+
+
+def test_bone_scale_draws_one_length_per_bone_and_clip_in_range_and_nothing_when_off() -> None:
+    from skelapp.core.layouts import CANONICAL
+
+    rng = np.random.default_rng(6)
+    j = rng.normal(size=(10, 20, 3)).astype(np.float32)
+    c = np.ones((10, 20), np.float32)
+    still = dict(rot_y_deg=0, rot_xz_deg=0, scale=0, rate=0, crop_prob=0, mirror_prob=0)
+    parents = CANONICAL.parents
+    bones = [v for v in range(20) if parents[v] != v]
+
+    def lengths(x: np.ndarray) -> np.ndarray:
+        return np.linalg.norm(x[:, bones] - x[:, parents[bones]], axis=-1)
+
+    out, _ = augment(j, c, np.random.default_rng(0), AugmentConfig(**still, bone_scale=0.1))
+    ratio = lengths(out) / lengths(j)
+    assert np.allclose(ratio, ratio[:1], atol=1e-4)  # one factor per bone for the whole clip
+    assert ratio.min() >= 0.9 - 1e-4 and ratio.max() <= 1.1 + 1e-4 and ratio.std() > 0.02
+    plain, reference = np.random.default_rng(9), np.random.default_rng(9)
+    augment(j, c, plain, AugmentConfig(**still))
+    augment(j, c, reference, AugmentConfig(**still, bone_scale=0.0))
+    assert plain.random() == reference.random()
+    with pytest.raises(ValueError, match="bone_scale is a fraction"):
+        AugmentConfig(bone_scale=1.0)
