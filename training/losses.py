@@ -179,6 +179,7 @@ class MaskedReconstruction(nn.Module):
         nn.init.zeros_(self.head.bias)
 
     def hide(self, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        """:func:`hide_pieces` at this pretraining's ratio and span."""
         return hide_pieces(x, mask, self.ratio, self.span)
 
     def forward(self, fmap: Tensor, x: Tensor, hidden: Tensor) -> Tensor:
@@ -232,7 +233,7 @@ class NeighbourContrast(nn.Module):
 
     def neighbours(self, z: Tensor) -> Tensor:
         """Each row's nearest (cosine) stored support vector; *z* itself while none is stored."""
-        n = int(min(int(self.stored), len(self.support)))
+        n = min(int(self.stored), len(self.support))
         if n == 0:
             return z.detach()
         bank = self.support[:n]
