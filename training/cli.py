@@ -57,6 +57,9 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--layer-decay", type=float, default=1.0,
                    help="layer-wise learning-rate decay for fine-tuning from --init: the last block "
                         "gets lr x this, each block below one more factor (default 1: one rate)")
+    p.add_argument("--decay-to-init", action="store_true",
+                   help="fine-tuning from --init: weight decay pulls the backbone toward the --init weights "
+                        "(L2-SP) instead of toward zero")
     p.add_argument("--freeze-epochs", type=int, default=0,
                    help="fine-tuning from --init: for this many epochs only the classifier (and LST) learn, "
                         "the backbone then joins with its own warm-up (LP-FT; default 0: all from the start)")
@@ -153,6 +156,7 @@ def train_main(argv: list[str] | None = None) -> int:
         dataset=a.dataset, data=a.data, out=a.out, protocol=a.protocol, epochs=a.epochs,
         batch_size=a.batch_size, optimizer=a.optimizer, lr=a.lr, weight_decay=a.weight_decay,
         decay_1d=not a.no_decay_1d, layer_decay=a.layer_decay, freeze_epochs=a.freeze_epochs,
+        decay_to_init=a.decay_to_init,
         warmup_epochs=a.warmup_epochs, seed=a.seed, loss=a.loss, prefix_power=a.prefix_power,
         lst=not a.no_lst, lst_weight=a.lst_weight, label_smoothing=a.label_smoothing,
         val_fraction=a.val_fraction, device=a.device, cache_dir=a.cache_dir,

@@ -8,7 +8,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -82,6 +82,9 @@ class TrainConfig:
     # classifier and the losses' heads (LP-FT: a head first, then everything; for fine-tuning from
     # ``init``); the backbone then joins with its own ``warmup_epochs`` warm-up. 0 = off
     freeze_epochs: int = 0
+    # fine-tuning from ``init``: weight decay pulls the backbone's weights toward their values there
+    # (L2-SP, decoupled like AdamW's) instead of toward zero; the classifier still decays to zero
+    decay_to_init: bool = False
     warmup_epochs: int = 2
     seed: int = 0
     loss: str = "early"  # early | full
@@ -190,27 +193,55 @@ def layer_lr_scales(model: CausalSTGCN, decay: float) -> dict[int, float]:
 
 
 def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter],
-                   lr_scales: dict[int, float] | None = None) -> torch.optim.Optimizer:
+                   lr_scales: dict[int, float] | None = None,
+                   anchored: Collection[int] = ()) -> torch.optim.Optimizer:
     """AdamW (decoupled weight decay) or SGD with Nesterov momentum 0.9 (weight decay added to the
     gradient), the optimizer of the ST-GCN / CTR-GCN family. Without ``decay_1d`` the parameters of
     at most one dimension get no weight decay; *lr_scales* (``id`` -> factor, see layer_lr_scales:
     the backbone's parameters) gives parameters a learning rate of ``cfg.lr`` times their factor (1
     when absent). Parameters that share both form one group: decaying groups first, then by falling
-    learning rate. With ``freeze_epochs`` the backbone's groups are apart, marked ``"backbone"``."""
+    learning rate. With ``freeze_epochs`` the backbone's groups are apart, marked ``"backbone"``;
+    decaying parameters whose ``id`` is in *anchored* are apart too, marked ``"anchored"``, without the
+    optimizer's own decay (see :func:`decay_toward_anchors`)."""
     scales = lr_scales or {}
-    groups: dict[tuple[float, bool, bool], list[torch.nn.Parameter]] = {}
+    anchored = set(anchored)
+    groups: dict[tuple[float, bool, bool, bool], list[torch.nn.Parameter]] = {}
     for p in params:
-        key = (scales.get(id(p), 1.0), cfg.decay_1d or p.ndim > 1, cfg.freeze_epochs > 0 and id(p) in scales)
+        decays = cfg.decay_1d or p.ndim > 1
+        key = (scales.get(id(p), 1.0), decays, cfg.freeze_epochs > 0 and id(p) in scales,
+               decays and id(p) in anchored)
         groups.setdefault(key, []).append(p)
-    order = sorted(groups, key=lambda key: (not key[1], -key[0], key[2]))
+    order = sorted(groups, key=lambda key: (not key[1], -key[0], key[2], key[3]))
     param_groups = [{"params": groups[key], "lr": cfg.lr * key[0], **({"backbone": True} if key[2] else {}),
-                     **({} if key[1] else {"weight_decay": 0.0})} for key in order]
+                     **({"anchored": True} if key[3] else {}),
+                     **({} if key[1] and not key[3] else {"weight_decay": 0.0})} for key in order]
     if cfg.optimizer == "adamw":
         return torch.optim.AdamW(param_groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(param_groups, lr=cfg.lr, momentum=0.9, nesterov=True,
                                weight_decay=cfg.weight_decay)
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
+
+
+def init_anchors(model: CausalSTGCN, path: str | Path) -> dict[int, torch.Tensor]:
+    """The values in checkpoint *path* of *model*'s backbone parameters (all but the classifier) that
+    it holds with the same name and shape, keyed by the parameter's ``id``: where ``decay_to_init``
+    pulls them."""
+    theirs = torch.load(path, map_location="cpu", weights_only=False)["model"]
+    return {id(p): theirs[name].to(p.device, p.dtype).clone() for name, p in model.named_parameters()
+            if not name.startswith("fc.") and name in theirs and theirs[name].shape == p.shape}
+
+
+@torch.no_grad()
+def decay_toward_anchors(opt: torch.optim.Optimizer, anchors: dict[int, torch.Tensor],
+                         weight_decay: float) -> None:
+    """Decoupled weight decay toward *anchors* for the groups marked ``"anchored"`` (L2-SP): each
+    parameter moves ``lr * weight_decay`` of the way to its anchor, as AdamW moves the others toward
+    zero. Call once per step, before ``opt.step()``."""
+    for g in opt.param_groups:
+        if g.get("anchored"):
+            for p in g["params"]:
+                p.sub_(p - anchors[id(p)], alpha=g["lr"] * weight_decay)
 
 
 def lr_schedule(opt: torch.optim.Optimizer, steps: int, warm: int,
@@ -478,7 +509,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             p.requires_grad_(False)
     trained = [model, *(m for m in (lst, forecast, masked, contrast) if m is not None)]
     params = [p for m in trained for p in m.parameters() if p.requires_grad]
-    opt = make_optimizer(cfg, params, layer_lr_scales(model, cfg.layer_decay))
+    if cfg.decay_to_init and not cfg.init:
+        raise SettingsError("decay_to_init pulls the weights toward where --init started them; give --init")
+    anchors = init_anchors(model, cfg.init) if cfg.decay_to_init else {}
+    opt = make_optimizer(cfg, params, layer_lr_scales(model, cfg.layer_decay), anchors.keys())
     with typed_settings("augment", cfg.augment):
         aug = AugmentConfig(**cfg.augment)
     ds, sampler, loader = training_batches(cfg, data, aug, rank, world)
@@ -551,6 +585,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)
+            if anchors:
+                decay_toward_anchors(opt, anchors, cfg.weight_decay)
             opt.step()
             sched.step()
             if ema is not None:

@@ -190,3 +190,43 @@ def test_a_fine_tune_frozen_for_all_its_epochs_is_a_linear_probe(tiny_ucla, tmp_
     with pytest.raises(SystemExit):
         train_small(tiny_ucla, tmp_path, "x", 2, "--freeze-epochs", "3")
     assert "--freeze-epochs is a number of epochs from 0 to --epochs (2)" in capsys.readouterr().err
+
+
+def test_decay_to_init_pulls_the_backbone_toward_its_start_and_the_classifier_toward_zero() -> None:
+    from skelapp.training.train import TrainConfig, decay_toward_anchors, make_optimizer
+
+    model = small_model()
+    backbone = [p for n, p in model.named_parameters() if not n.startswith("fc.")]
+    anchors = {id(p): torch.randn_like(p) for p in backbone}
+    cfg = TrainConfig(lr=0.1, weight_decay=0.5)
+    opt = make_optimizer(cfg, list(model.parameters()), anchored=anchors.keys())
+    marked = [g for g in opt.param_groups if g.get("anchored")]
+    assert {id(p) for g in marked for p in g["params"]} == set(anchors)
+    assert all(g["weight_decay"] == 0.0 for g in marked)  # AdamW's own decay is off for them ...
+    assert all(g["weight_decay"] == 0.5 for g in opt.param_groups if not g.get("anchored"))  # ... not for fc
+    before = {id(p): p.detach().clone() for p in model.parameters()}
+    decay_toward_anchors(opt, anchors, cfg.weight_decay)
+    for p in backbone:  # 5 % of the way to the anchor (lr x weight decay)
+        assert torch.allclose(p, before[id(p)] + 0.05 * (anchors[id(p)] - before[id(p)]), atol=1e-6)
+    assert all(torch.equal(p, before[id(p)]) for p in model.fc.parameters())
+    plain = make_optimizer(cfg, list(model.parameters()))  # off: the groups as they always were
+    assert not any(g.get("anchored") for g in plain.param_groups) and len(plain.param_groups) == 1
+
+
+def test_a_fine_tune_decaying_to_its_init_stays_closer_to_it(tiny_ucla, tmp_path, capsys) -> None:
+    pre = train_small(tiny_ucla, tmp_path, "pre", 1, "--objective", "masked")
+    init = ("--init", str(tmp_path / "pre" / "last.pt"), "--lr", "0.01", "--weight-decay", "20")
+    anchored = train_small(tiny_ucla, tmp_path, "anchored", 2, *init, "--decay-to-init")
+    plain = train_small(tiny_ucla, tmp_path, "plain", 2, *init)
+
+    def distance(run: dict) -> float:
+        return sum(float((run["model"][k] - pre["model"][k]).norm()) for k in pre["model"]
+                   if k.startswith("blocks.") and k.endswith("weight"))
+
+    assert distance(anchored) < 0.5 * distance(plain)
+    capsys.readouterr()
+    assert skelapp_main(["train", "--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out",
+                         str(tmp_path / "x"), "--cache-dir", str(tmp_path / "cache"), "--quiet", "--epochs",
+                         "1", "--model", SMALL, "--no-lst", "--decay-to-init"]) == 2
+    err = capsys.readouterr().err
+    assert "give --init" in err and "Traceback" not in err
