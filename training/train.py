@@ -434,6 +434,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         raise ModelError("a teacher predicts this dataset's classes only; it cannot supervise co-training")
     if cfg.objective not in OBJECTIVES:
         raise SettingsError(f"unknown objective {cfg.objective!r}; use one of {', '.join(OBJECTIVES)}")
+    if cfg.decay_to_init and not cfg.init:
+        raise SettingsError("decay_to_init pulls the weights toward where --init started them; give --init")
     self_supervised = cfg.objective in SELF_SUPERVISED
     use_lst = cfg.lst and not self_supervised  # pretraining reads no labels, so no class texts
     if self_supervised:
@@ -507,10 +509,10 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         frozen = [model.data_bn, *model.blocks[: len(model.blocks) // 2]]  # STARS tunes the rest only
         for p in (p for m in frozen for p in m.parameters()):
             p.requires_grad_(False)
-    trained = [model, *(m for m in (lst, forecast, masked, contrast) if m is not None)]
+    # the losses' own modules: trained beside the network, saved and resumed under these names
+    heads = {"lst": lst, "forecast": forecast, "masked": masked, "contrast": contrast}
+    trained = [model, *(m for m in heads.values() if m is not None)]
     params = [p for m in trained for p in m.parameters() if p.requires_grad]
-    if cfg.decay_to_init and not cfg.init:
-        raise SettingsError("decay_to_init pulls the weights toward where --init started them; give --init")
     anchors = init_anchors(model, cfg.init) if cfg.decay_to_init else {}
     opt = make_optimizer(cfg, params, layer_lr_scales(model, cfg.layer_decay), anchors.keys())
     with typed_settings("augment", cfg.augment):
@@ -533,14 +535,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             ema.n_averaged.copy_(ck["ema_n"])
         opt.load_state_dict(ck["optimizer"])
         sched.load_state_dict(ck["scheduler"])
-        if lst is not None and ck.get("lst"):
-            lst.load_state_dict(ck["lst"])
-        if forecast is not None and ck.get("forecast"):
-            forecast.load_state_dict(ck["forecast"])
-        if masked is not None and ck.get("masked"):
-            masked.load_state_dict(ck["masked"])
-        if contrast is not None and ck.get("contrast"):
-            contrast.load_state_dict(ck["contrast"])
+        for name, head in heads.items():
+            if head is not None and ck.get(name):
+                head.load_state_dict(ck[name])
         start, history, best = ck["epoch"] + 1, ck["history"], ck["best"]
         if ck.get("torch_rng") is not None:  # dropout continues as if never interrupted
             torch.set_rng_state(ck["torch_rng"].cpu())  # map_location put it on the device
@@ -608,10 +605,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             if log_epochs:
                 print(json.dumps(rec))
             state = {"model": scored.state_dict(), "optimizer": opt.state_dict(),
-                     "scheduler": sched.state_dict(), "lst": lst.state_dict() if lst else None,
-                     "forecast": forecast.state_dict() if forecast else None,
-                     "masked": masked.state_dict() if masked else None,
-                     "contrast": contrast.state_dict() if contrast else None,
+                     "scheduler": sched.state_dict(),
+                     **{name: None if head is None else head.state_dict() for name, head in heads.items()},
                      "epoch": epoch, "history": history, "best": max(best, metric), "meta": meta,
                      "torch_rng": torch.get_rng_state(),
                      "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
