@@ -39,9 +39,12 @@ class AugmentConfig:
     # and right apart), children carried along (0 = off): body proportions, and the lengths a
     # sensor's skeleton fit gives differently from view to view
     bone_scale: float = 0.0
+    # probability of playing a clip of a class with a time-reversed partner (datasets.REVERSED_CLASSES:
+    # donning / doffing) backwards, labelled as the partner; drawn before everything else (0 = off)
+    reverse: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("crop_prob", "crop_keep_end", "mirror_prob"):
+        for name in ("crop_prob", "crop_keep_end", "mirror_prob", "reverse"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} is a probability (0 to 1, or true/false), got {value!r}")

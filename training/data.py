@@ -9,7 +9,7 @@ from torch.utils.data import Dataset, Sampler
 from skelapp.core.normalize import compute_features
 
 from .augment import AugmentConfig, TemporalPlan, apply_temporal, augment_spatial, plan_temporal
-from .datasets import ClipSet
+from .datasets import ClipSet, reversed_partners
 
 
 class ClipDataset(Dataset):
@@ -25,6 +25,7 @@ class ClipDataset(Dataset):
         self.clips, self.indices, self.augment_cfg = clips, np.asarray(indices), augment_cfg
         self.rng = np.random.default_rng(seed)
         self.plans: list[TemporalPlan] | None = None
+        self.partners = reversed_partners(clips.labels)
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -46,15 +47,19 @@ class ClipDataset(Dataset):
 
     def __getitem__(self, k: int) -> tuple[torch.Tensor, int]:
         i = int(self.indices[k])
+        target = int(self.clips.targets[i])
         if self.augment_cfg is None:
             feats = self.clips.features[i]
         else:
             j, c = self.clips.joints[i], self.clips.confidence[i]
             cfg = self.augment_cfg
+            partner = self.partners[target]
+            if cfg.reverse and partner >= 0 and self.rng.random() < cfg.reverse:
+                j, c, target = j[::-1], c[::-1], int(partner)  # played backwards: the partner class
             plan = self.plans[k] if self.plans is not None else plan_temporal(len(j), self.rng, cfg)
             j, c = augment_spatial(*apply_temporal(j, c, plan), self.rng, cfg)
             feats = compute_features(j, c, self.clips.feature_config)
-        return torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32)), int(self.clips.targets[i])
+        return torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32)), target
 
 
 def pad_collate(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

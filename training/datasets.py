@@ -54,6 +54,16 @@ MSR_LABELS = [
     "forward kick", "side kick", "jogging", "tennis swing", "tennis serve", "golf swing",
     "pick up and throw",
 ]  # fmt: skip
+# Classes whose recordings, played backwards, are recordings of each other (a person sitting down,
+# played backwards, stands up): the `reverse` augmentation (training/augment.py) turns a clip of one
+# into a clip of the other. By class name, so a pair applies wherever both classes are trained.
+REVERSED_CLASSES = [
+    ("sit down", "stand up"), ("donning", "doffing"),  # NW-UCLA
+    ("sitting down", "standing up (from sitting position)"), ("wear jacket", "take off jacket"),  # NTU
+    ("wear a shoe", "take off a shoe"), ("wear on glasses", "take off glasses"),
+    ("put on a hat/cap", "take off a hat/cap"), ("put on headphone", "take off headphone"),
+    ("put on bag", "take off bag"), ("put something into a bag", "take something out of a bag"),
+]  # fmt: skip
 # NTU-60 cross-subject training subjects and cross-view training cameras (Shahroudy et al. 2016).
 NTU_XSUB_TRAIN = {1, 2, 4, 5, 8, 9, 13, 14, 15, 16, 17, 18, 19, 25, 27, 28, 31, 34, 35, 38}
 NTU_XVIEW_TRAIN = {2, 3}
@@ -131,6 +141,16 @@ def with_cotraining(cs: ClipSet, other: ClipSet, indices: np.ndarray) -> ClipSet
         cs.dataset, cs.labels + other.labels, cs.names + add.names, np.concatenate([cs.targets, add.targets]),
         np.concatenate([cs.subjects, add.subjects]), np.concatenate([cs.views, add.views]),
         cs.joints + add.joints, cs.confidence + add.confidence, cs.features + add.features, cs.feature_config)
+
+
+def reversed_partners(labels: list[str]) -> np.ndarray:
+    """For each class of *labels*, the index of its time-reversed partner in *labels* (-1: none)."""
+    index = {name: k for k, name in enumerate(labels)}
+    partners = np.full(len(labels), -1)
+    for a, b in REVERSED_CLASSES:
+        if a in index and b in index:
+            partners[index[a]], partners[index[b]] = index[b], index[a]
+    return partners
 
 
 def main_body(seq: SkeletonSequence) -> SkeletonSequence:

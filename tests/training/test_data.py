@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skelapp.core.normalize import FeatureConfig
+from skelapp.core.normalize import FeatureConfig, compute_features
 from skelapp.training.augment import AugmentConfig, apply_temporal, augment, augment_spatial, plan_temporal
 from skelapp.training.data import BucketBatchSampler, ClipDataset, pad_collate
-from skelapp.training.datasets import load_dataset
+from skelapp.training.datasets import MSR_LABELS, NW_UCLA_LABELS, load_dataset, ntu_labels, reversed_partners
 
 
 def test_planned_augmentation_is_the_one_step_augmentation(make_pose) -> None:
@@ -81,3 +81,37 @@ def test_pad_collate_masks_the_padding() -> None:
     assert x.shape == (2, 5, 20, 6) and y.tolist() == [1, 4]
     assert mask.tolist() == [[True] * 3 + [False] * 2, [True] * 5]
     assert (x[0, 3:] == 0).all() and (x[1] == 2).all()
+
+
+def test_reversed_partners_pair_classes_by_name_across_datasets() -> None:
+    ucla = reversed_partners(NW_UCLA_LABELS)
+    k = NW_UCLA_LABELS.index
+    assert ucla[k("donning")] == k("doffing") and ucla[k("doffing")] == k("donning")
+    assert ucla[k("sit down")] == k("stand up") and ucla[k("stand up")] == k("sit down")
+    assert (ucla >= 0).sum() == 4  # walking, throwing, picking up: no partner
+    assert (reversed_partners(MSR_LABELS) == -1).all()
+    both = reversed_partners(NW_UCLA_LABELS + MSR_LABELS)  # co-training appends MSR's classes
+    assert np.array_equal(both[:10], ucla) and (both[10:] == -1).all()
+    ntu = reversed_partners(ntu_labels(60))
+    assert ntu[7] == 8 and ntu[13] == 14  # A008 sitting down <-> A009 standing up; A014 <-> A015 jacket
+
+
+def test_reverse_plays_a_paired_class_backwards_as_its_partner(clips) -> None:
+    still = dict(rot_y_deg=0, rot_xz_deg=0, scale=0, rate=0, crop_prob=0, mirror_prob=0)
+    idx = np.arange(len(clips.targets))
+    donning, walk = (int(np.flatnonzero(clips.targets == clips.labels.index(n))[0])
+                     for n in ("donning", "walk around"))
+    always = ClipDataset(clips, idx, AugmentConfig(**still, reverse=1.0))
+    feats, label = always[donning]
+    assert clips.labels[label] == "doffing"
+    j, c = clips.joints[donning], clips.confidence[donning]
+    backwards = compute_features(j[::-1], c[::-1], clips.feature_config)
+    assert np.allclose(feats.numpy(), backwards, atol=1e-6)
+    assert not np.allclose(feats.numpy(), clips.features[donning], atol=1e-3)
+    feats, label = always[walk]  # no partner: as recorded
+    assert label == clips.targets[walk] and np.allclose(feats.numpy(), clips.features[walk], atol=1e-6)
+    half = ClipDataset(clips, idx, AugmentConfig(**still, reverse=0.5), seed=3)
+    labels = [half[donning][1] for _ in range(200)]
+    assert 70 < labels.count(clips.labels.index("doffing")) < 130
+    off, plain = ClipDataset(clips, idx, AugmentConfig(**still), seed=3), ClipDataset(clips, idx, seed=3)
+    assert [off[donning][1] for _ in range(20)] == [plain[donning][1]] * 20

@@ -214,7 +214,7 @@ def test_crop_keep_end_as_a_probability() -> None:
         assert rng.random() == reference.random()
 
 
-@pytest.mark.parametrize("name", ["crop_prob", "crop_keep_end", "mirror_prob"])
+@pytest.mark.parametrize("name", ["crop_prob", "crop_keep_end", "mirror_prob", "reverse"])
 def test_augment_probabilities_outside_0_1_are_refused(name: str) -> None:
     with pytest.raises(ValueError, match=f"{name} is a probability"):
         AugmentConfig(**{name: 1.5})
