@@ -430,8 +430,6 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     ``log_epochs``: one JSON line per epoch on stdout (the record also goes to ``history.json``)."""
     if cfg.dataset in cfg.cotrain or len(set(cfg.cotrain)) < len(cfg.cotrain):
         raise DatasetError(f"co-train with other datasets, each once: {cfg.dataset} with {cfg.cotrain}")
-    if cfg.cotrain and cfg.teacher:
-        raise ModelError("a teacher predicts this dataset's classes only; it cannot supervise co-training")
     if cfg.objective not in OBJECTIVES:
         raise SettingsError(f"unknown objective {cfg.objective!r}; use one of {', '.join(OBJECTIVES)}")
     if cfg.decay_to_init and not cfg.init:
@@ -688,9 +686,10 @@ def init_from(model: CausalSTGCN, path: str | Path) -> int:
     return len(take)
 
 
-def load_checkpoint(path: str | Path) -> tuple[CausalSTGCN, dict]:
+def load_checkpoint(path: str | Path, cotrained: bool = False) -> tuple[CausalSTGCN, dict]:
     """Model (eval mode, CPU) and metadata from a ``best.pt`` / ``last.pt`` checkpoint; a co-trained
-    run's model keeps its own dataset's classes (``meta["labels"]``) only."""
+    run's model keeps its own dataset's classes (``meta["labels"]``) only, unless *cotrained*: then
+    its co-trained datasets' classes too (``meta["cotrain_labels"]``, after them)."""
     ck = torch.load(path, map_location="cpu", weights_only=False)
     if ck["meta"].get("objective") in SELF_SUPERVISED:
         raise ModelError(f"{path} is a self-supervised ({ck['meta']['objective']}) checkpoint: its "
@@ -698,18 +697,20 @@ def load_checkpoint(path: str | Path) -> tuple[CausalSTGCN, dict]:
                          f"(skelapp train ... --init {path})")
     model = CausalSTGCN(ModelConfig.from_dict(ck["meta"]["model_config"]))
     model.load_state_dict(ck["model"])
-    if ck["meta"].get("cotrain_labels"):
+    if ck["meta"].get("cotrain_labels") and not cotrained:
         model.keep_classes(len(ck["meta"]["labels"]))
     return model.eval(), ck["meta"]
 
 
-def load_ensemble(paths: list[str], mirror: bool = False) -> tuple[CausalSTGCN | EnsembleSTGCN, list[dict]]:
+def load_ensemble(paths: list[str], mirror: bool = False,
+                  cotrained: bool = False) -> tuple[CausalSTGCN | EnsembleSTGCN, list[dict]]:
     """One checkpoint's model, or an :class:`EnsembleSTGCN` of several (eval mode, CPU), and each
-    checkpoint's metadata; the members must share classes and input features (a ModelError)."""
-    loaded = [load_checkpoint(c) for c in paths]
+    checkpoint's metadata; the members must share classes and input features (a ModelError).
+    *cotrained*: as for :func:`load_checkpoint`."""
+    loaded = [load_checkpoint(c, cotrained) for c in paths]
     model, meta = loaded[0]
     for c, (_, m) in zip(paths[1:], loaded[1:], strict=True):
-        if m["labels"] != meta["labels"] or m["feature_config"] != meta["feature_config"]:
+        if classes(m, cotrained) != classes(meta, cotrained) or m["feature_config"] != meta["feature_config"]:
             raise ModelError(f"{c}: other labels or input features than {paths[0]}; "
                              "ensemble members must be trained on the same classes and features")
     if len(loaded) > 1 or mirror:
@@ -717,10 +718,18 @@ def load_ensemble(paths: list[str], mirror: bool = False) -> tuple[CausalSTGCN |
     return model, [m for _, m in loaded]
 
 
+def classes(meta: dict, cotrained: bool = False) -> list[str]:
+    """A checkpoint's classes (*meta*: its metadata), with its co-trained datasets' after them if
+    *cotrained* (the order of its classifier's outputs)."""
+    return meta["labels"] + ((meta.get("cotrain_labels") or []) if cotrained else [])
+
+
 def load_teacher(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN | EnsembleSTGCN:
     """The frozen teacher of ``cfg.teacher``. It must have been trained on this run's dataset and
-    protocol (a teacher that saw this run's test clips would leak them), classes and features."""
-    model, metas = load_ensemble(cfg.teacher)
+    protocol (a teacher that saw this run's test clips would leak them), classes and features; *clips*
+    are the run's, co-trained datasets' included, and so must be the teacher's classes (a co-training
+    run learns from a teacher co-trained with the same datasets, on every class of its classifier)."""
+    model, metas = load_ensemble(cfg.teacher, cotrained=True)
     ours = (clips.dataset, resolve_protocol(clips, cfg.protocol))
     for path, m in zip(cfg.teacher, metas, strict=True):
         tc = m.get("train_config", {})
@@ -729,9 +738,11 @@ def load_teacher(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN | EnsembleSTGC
         if theirs != ours:
             raise ModelError(f"teacher {path} was trained on {theirs[0]} / {theirs[1]}, this run trains on "
                              f"{ours[0]} / {ours[1]}: a teacher must share the dataset and protocol")
-        if m["labels"] != clips.labels:
-            raise ModelError(f"teacher {path} predicts {len(m['labels'])} classes {m['labels'][:3]}..., "
-                             f"this run's classes are {clips.labels[:3]}...")
+        if (theirs := classes(m, cotrained=True)) != clips.labels:
+            raise ModelError(f"teacher {path} predicts {len(theirs)} classes {theirs[:3]}...{theirs[-1:]} "
+                             f"(co-trained with {tc.get('cotrain') or 'nothing'}), this run's "
+                             f"are {len(clips.labels)} {clips.labels[:3]}...{clips.labels[-1:]} (co-trained "
+                             f"with {cfg.cotrain or 'nothing'})")
         if m["feature_config"] != clips.feature_config.to_dict():
             raise ModelError(f"teacher {path} reads input features {m['feature_config']}, this run "
                              f"computes {clips.feature_config.to_dict()}")

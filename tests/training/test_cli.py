@@ -23,6 +23,7 @@ from skelapp.training.train import (
     TrainConfig,
     layer_lr_scales,
     load_checkpoint,
+    load_ensemble,
     load_teacher,
     make_optimizer,
     train,
@@ -247,11 +248,22 @@ def test_cotraining_learns_both_datasets_and_saves_a_model_of_its_own_classes(ti
                           "--cache-dir", cache]) == 0
     ev = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert len(ev["per_class"]) == 10 and abs(ev["top1"] - res["test"]["top1"]) < 1e-6
-    # the dataset itself, twice, or with a teacher: one clear line
+    # a teacher co-trained with the same datasets teaches every class of the student's classifier
+    student = tmp_path / "student"
+    assert train_main([*common[:-2], "--cotrain", "msr-action3d", "--epochs", "1", "--out", str(student),
+                       "--teacher", str(out / "last.pt")]) == 0
+    taught = json.loads((student / "config.json").read_text())["train_config"]
+    assert taught["teacher"] == [str(out / "last.pt")] and taught["cotrain"] == ["msr-action3d"]
+    teacher, _ = load_ensemble([str(out / "last.pt")], cotrained=True)
+    assert teacher.fc.out_features == 30
+    alone = tmp_path / "alone"  # NW-UCLA's 10 classes only
+    assert train_main([*common[:-2], "--epochs", "1", "--out", str(alone)]) == 0
+    # the dataset itself, twice, or a teacher of other classes: one clear line
     for bad, msg in ((["--cotrain", "nw-ucla"], "each once"),
                      (["--cotrain", "msr-action3d", "msr-action3d"], "each once"),
-                     (["--cotrain", "msr-action3d", "--teacher", str(out / "last.pt")],
-                      "cannot supervise co-training")):
+                     (["--cotrain", "msr-action3d", "--teacher", str(alone / "last.pt")],
+                      "predicts 10 classes"),
+                     (["--teacher", str(out / "last.pt")], "predicts 30 classes")):
         assert skelapp_main(["train", *common[:-2], *bad, "--epochs", "1", "--out", str(tmp_path / "x")]) == 2
         assert msg in capsys.readouterr().err
 
