@@ -101,7 +101,8 @@ def train_main(argv: list[str] | None = None) -> int:
                    help="weights to report and export: last epoch, or best on the validation hold-out")
     p.add_argument("--teacher", nargs="+", default=[], metavar="CHECKPOINT",
                    help="distil from these checkpoints (one model, or the streams of an ensemble) trained "
-                        "on the same dataset, protocol, classes and features")
+                        "on the same dataset, protocol, classes and features (with --cotrain: co-trained "
+                        "with the same datasets)")
     p.add_argument("--distill-weight", type=float, default=1.0, help="weight of the distillation loss")
     p.add_argument("--distill-temperature", type=float, default=2.0)
     p.add_argument("--ema-epochs", type=float, default=0.0, metavar="EPOCHS",
