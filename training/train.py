@@ -710,7 +710,8 @@ def load_ensemble(paths: list[str], mirror: bool = False,
     loaded = [load_checkpoint(c, cotrained) for c in paths]
     model, meta = loaded[0]
     for c, (_, m) in zip(paths[1:], loaded[1:], strict=True):
-        if classes(m, cotrained) != classes(meta, cotrained) or m["feature_config"] != meta["feature_config"]:
+        if (checkpoint_classes(m, cotrained) != checkpoint_classes(meta, cotrained)
+                or m["feature_config"] != meta["feature_config"]):
             raise ModelError(f"{c}: other labels or input features than {paths[0]}; "
                              "ensemble members must be trained on the same classes and features")
     if len(loaded) > 1 or mirror:
@@ -718,7 +719,7 @@ def load_ensemble(paths: list[str], mirror: bool = False,
     return model, [m for _, m in loaded]
 
 
-def classes(meta: dict, cotrained: bool = False) -> list[str]:
+def checkpoint_classes(meta: dict, cotrained: bool = False) -> list[str]:
     """A checkpoint's classes (*meta*: its metadata), with its co-trained datasets' after them if
     *cotrained* (the order of its classifier's outputs)."""
     return meta["labels"] + ((meta.get("cotrain_labels") or []) if cotrained else [])
@@ -738,8 +739,8 @@ def load_teacher(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN | EnsembleSTGC
         if theirs != ours:
             raise ModelError(f"teacher {path} was trained on {theirs[0]} / {theirs[1]}, this run trains on "
                              f"{ours[0]} / {ours[1]}: a teacher must share the dataset and protocol")
-        if (theirs := classes(m, cotrained=True)) != clips.labels:
-            raise ModelError(f"teacher {path} predicts {len(theirs)} classes {theirs[:3]}...{theirs[-1:]} "
+        if (taught := checkpoint_classes(m, cotrained=True)) != clips.labels:
+            raise ModelError(f"teacher {path} predicts {len(taught)} classes {taught[:3]}...{taught[-1:]} "
                              f"(co-trained with {tc.get('cotrain') or 'nothing'}), this run's "
                              f"are {len(clips.labels)} {clips.labels[:3]}...{clips.labels[-1:]} (co-trained "
                              f"with {cfg.cotrain or 'nothing'})")
