@@ -7,6 +7,7 @@ import json
 import sys
 
 from .augment import BATCHINGS
+from .choices import MASK_TARGETS, MIXES, OBJECTIVES, OPTIMIZERS, SELF_SUPERVISED, STREAMS
 from .datasets import DATASETS
 from .precision import PRECISIONS
 
@@ -46,8 +47,7 @@ def train_main(argv: list[str] | None = None) -> int:
                         "trains on the released labels")
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=16)
-    # spelled out so that --help does not import torch (training.train.OPTIMIZERS)
-    p.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw",
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adamw",
                    help="AdamW, or SGD with Nesterov momentum 0.9 (give it its own --lr and --weight-decay)")
     p.add_argument("--lr", type=float, default=4e-3)
     p.add_argument("--weight-decay", type=float, default=0.05)
@@ -88,8 +88,7 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--init", default="", metavar="CHECKPOINT",
                    help="start from another run's weights (same stream/architecture; classifier re-learned)")
-    # the streams of training.model.STREAMS, spelled out so that --help does not import torch
-    p.add_argument("--stream", choices=("joint", "bone", "joint_bone"), default=None,
+    p.add_argument("--stream", choices=STREAMS, default=None,
                    help="input stream: joint positions+velocities, bones (joint minus parent), or both "
                         "side by side in one network (joint_bone)")
     p.add_argument("--model", type=json_object, default="{}",
@@ -111,7 +110,7 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--cotrain", nargs="+", default=[], choices=DATASETS, metavar="DATASET",
                    help="also train on these datasets' standard training splits (read from --data), under "
                         "their own classes; the saved model predicts --dataset's classes only")
-    p.add_argument("--mix", choices=("none", "parts", "mixup"), default="none",
+    p.add_argument("--mix", choices=MIXES, default="none",
                    help="batch mixing: a body part from another clip of the batch (parts) or the whole "
                         "clip blended (mixup), the partner's label weighted alike (training/mixing.py)")
     p.add_argument("--mix-prob", type=float, default=0.5, help="probability that a batch is mixed")
@@ -119,7 +118,7 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--forecast", type=float, default=0.0, metavar="WEIGHT",
                    help="weight of an auxiliary loss that predicts each joint's motion over the next 2, 4 "
                         "and 8 frames from what the network has seen so far (training only; 0 = off)")
-    p.add_argument("--objective", choices=("classify", "masked", "contrastive"), default="classify",
+    p.add_argument("--objective", choices=OBJECTIVES, default="classify",
                    help="masked: self-supervised pretraining that rebuilds randomly hidden joints from the "
                         "rest; contrastive: self-supervised tuning of such a pretraining (give it as --init) "
                         "that pulls each clip towards its nearest neighbour among earlier clips (STARS). "
@@ -127,7 +126,7 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--mask-ratio", type=float, default=0.5,
                    help="masked, contrastive: the fraction of (joint, --mask-span frames) pieces hidden")
     p.add_argument("--mask-span", type=int, default=4, help="masked, contrastive: frames per hidden piece")
-    p.add_argument("--mask-target", choices=("all", "motion"), default="all",
+    p.add_argument("--mask-target", choices=MASK_TARGETS, default="all",
                    help="masked: rebuild every input channel of the hidden joints, or their velocities only")
     p.add_argument("--mask-decoder", type=int, default=0, metavar="BLOCKS",
                    help="masked: causal ST blocks between the network and the reconstruction head (0 = none)")
@@ -151,7 +150,7 @@ def train_main(argv: list[str] | None = None) -> int:
                 f"got {a.freeze_epochs}")
     if a.select == "val" and a.val_fraction <= 0:
         p.error("--select val needs a validation hold-out: give --val-fraction > 0")
-    from .train import SELF_SUPERVISED, TrainConfig, train
+    from .train import TrainConfig, train
 
     cfg = TrainConfig(
         dataset=a.dataset, data=a.data, out=a.out, protocol=a.protocol, epochs=a.epochs,

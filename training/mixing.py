@@ -15,9 +15,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .choices import MIXES
 from .model import part_joint_indices
-
-MIXES = ("none", "parts", "mixup")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from torch.nn import functional as F
 from skelapp.core.layouts import CANONICAL, JointLayout
 from skelapp.core.normalize import mirror_sign
 
-STREAMS = ("joint", "bone", "joint_bone")
+from .choices import STREAMS
 
 # Joint groups of the canonical body used for part-level language supervision.
 BODY_PARTS: dict[str, tuple[str, ...]] = {

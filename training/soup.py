@@ -19,9 +19,9 @@ from tqdm import tqdm
 from skelapp.core.recognizer import ModelError
 
 from .augment import AugmentConfig
+from .choices import SELF_SUPERVISED
 from .model import CausalSTGCN, ModelConfig
 from .train import (
-    SELF_SUPERVISED,
     TrainConfig,
     pick_device,
     run_data,

@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -24,6 +25,7 @@ from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 
 from .augment import BATCHINGS, AugmentConfig
+from .choices import MASK_TARGETS, MIXES, OBJECTIVES, OPTIMIZERS, SELF_SUPERVISED
 from .copies import training_copies
 from .data import BucketBatchSampler, ClipDataset, pad_collate
 from .datasets import (
@@ -50,14 +52,10 @@ from .losses import (
     prefix_weights,
 )
 from .metrics import score, unseen_score
-from .mixing import MIXES, mix_batch
+from .mixing import mix_batch
 from .model import CausalSTGCN, EnsembleSTGCN, ModelConfig
 from .precision import resolve_precision
 from .text import class_text_embeddings, description_file
-
-OBJECTIVES = ("classify", "masked", "contrastive")
-SELF_SUPERVISED = ("masked", "contrastive")  # no labels read, no classifier trained, no test score
-MASK_TARGETS = ("all", "motion")
 
 
 @dataclass
@@ -175,9 +173,6 @@ def predict_clips(model: CausalSTGCN, feats: list[np.ndarray], device: torch.dev
     return out
 
 
-OPTIMIZERS = ("adamw", "sgd")
-
-
 def layer_lr_scales(model: CausalSTGCN, decay: float) -> dict[int, float]:
     """Learning-rate factor of each of *model*'s backbone parameters (by ``id``) for layer-wise decay:
     block i of n gets ``decay ** (n - i)`` (the last block ``decay``), the input BatchNorm
@@ -190,6 +185,15 @@ def layer_lr_scales(model: CausalSTGCN, decay: float) -> dict[int, float]:
     for i, block in enumerate(model.blocks):
         scales.update({id(p): decay ** (n - i) for p in block.parameters()})
     return scales
+
+
+class _GroupKey(NamedTuple):
+    """What puts parameters in one optimizer group (see make_optimizer)."""
+
+    lr_scale: float
+    decays: bool
+    backbone: bool  # frozen for the first freeze_epochs
+    anchored: bool  # decays toward its --init value instead of zero
 
 
 def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter],
@@ -205,16 +209,22 @@ def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter],
     optimizer's own decay (see :func:`decay_toward_anchors`)."""
     scales = lr_scales or {}
     anchored = set(anchored)
-    groups: dict[tuple[float, bool, bool, bool], list[torch.nn.Parameter]] = {}
+    groups: dict[_GroupKey, list[torch.nn.Parameter]] = {}
     for p in params:
         decays = cfg.decay_1d or p.ndim > 1
-        key = (scales.get(id(p), 1.0), decays, cfg.freeze_epochs > 0 and id(p) in scales,
-               decays and id(p) in anchored)
+        key = _GroupKey(scales.get(id(p), 1.0), decays, cfg.freeze_epochs > 0 and id(p) in scales,
+                        decays and id(p) in anchored)
         groups.setdefault(key, []).append(p)
-    order = sorted(groups, key=lambda key: (not key[1], -key[0], key[2], key[3]))
-    param_groups = [{"params": groups[key], "lr": cfg.lr * key[0], **({"backbone": True} if key[2] else {}),
-                     **({"anchored": True} if key[3] else {}),
-                     **({} if key[1] and not key[3] else {"weight_decay": 0.0})} for key in order]
+    param_groups: list[dict] = []
+    for k in sorted(groups, key=lambda g: (not g.decays, -g.lr_scale, g.backbone, g.anchored)):
+        group = {"params": groups[k], "lr": cfg.lr * k.lr_scale}
+        if k.backbone:
+            group["backbone"] = True
+        if k.anchored:
+            group["anchored"] = True
+        if not k.decays or k.anchored:
+            group["weight_decay"] = 0.0
+        param_groups.append(group)
     if cfg.optimizer == "adamw":
         return torch.optim.AdamW(param_groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "sgd":
