@@ -18,23 +18,25 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_default.sh"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-@pytest.mark.parametrize(("seeds", "streams", "cotrain", "model", "pretrain", "threads", "mask"),
-                         [(None, None, None, None, "1", None, None), ("0", None, "", "{}", "0", None, None),
-                          ("0", "joint_bone", None, None, "1", "2", "0.75")],
+@pytest.mark.parametrize(("seeds", "streams", "cotrain", "model", "pretrain", "threads", "mask", "dropout"),
+                         [(None, None, None, None, "1", None, None, None),
+                          ("0", None, "", "{}", "0", None, None, "0.1"),
+                          ("0", "joint_bone", None, None, "1", "2", "0.75", None)],
                          ids=["default", "one-seed-alone-pooled", "fused-one-seed-two-threads-mask75"])
 def test_train_default_script(tiny_data, tmp_path, seeds, streams, cotrain, model, pretrain,
-                              threads, mask) -> None:
+                              threads, mask, dropout) -> None:
     """Default: joint + bone streams of seeds 0 and 1 (the shipped model, dev63), co-trained with MSR
     Action3D's training clips and with the body-part readout; SEEDS lists the seeds (one run per stream
     each), STREAMS picks them, COTRAIN= (empty) trains on NW-UCLA alone and MODEL='{}' keeps the
     mean-over-joints readout. PRETRAIN_EPOCHS > 0 pretrains one network per stream kind without labels,
     which every run of that kind starts from, hiding MASK_RATIO of the joint pieces (default 0.5).
-    THREADS sets each run's CPU threads (default 1)."""
+    THREADS sets each run's CPU threads (default 1). The fine-tunes run with DROPOUT (default 0, dev104),
+    the pretraining with MODEL's (0.1 by default)."""
     env = {**os.environ, "EPOCHS": "1", "CACHE": str(tmp_path / "cache"), "PRETRAIN_EPOCHS": pretrain,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     for name, value in (("SEEDS", seeds), ("STREAMS", streams), ("COTRAIN", cotrain), ("MODEL", model),
                         ("RESUME", None), ("THREADS", threads),
-                        ("MASK_RATIO", mask)):
+                        ("MASK_RATIO", mask), ("DROPOUT", dropout)):
         env.pop(name, None)
         if value is not None:
             env[name] = value
@@ -57,6 +59,7 @@ def test_train_default_script(tiny_data, tmp_path, seeds, streams, cotrain, mode
         assert cfg["objective"] == "masked" and cfg["model_config"]["stream"] == kind
         assert cfg["train_config"]["threads"] == int(threads or 1)
         assert cfg["train_config"]["mask_ratio"] == float(mask or 0.5)
+        assert cfg["model_config"]["dropout"] == 0.1 and cfg["model_config"]["readout"] == "parts"
         assert json.loads((out / f"pretrain_{kind}" / "result.json").read_text())["objective"] == "masked"
     for run, stream, seed in runs:
         cfg = json.loads((out / run / "config.json").read_text())
@@ -65,6 +68,7 @@ def test_train_default_script(tiny_data, tmp_path, seeds, streams, cotrain, mode
         assert cfg["train_config"]["threads"] == int(threads or 1)
         assert cfg["train_config"]["cotrain"] == ([] if cotrain == "" else ["msr-action3d"])
         assert cfg["model_config"]["readout"] == ("joints" if model == "{}" else "parts")
+        assert cfg["model_config"]["dropout"] == float(dropout or 0.0)
         init = str(out / f"pretrain_{stream}" / "last.pt") if pretrained else ""
         assert cfg["train_config"]["init"] == init
         assert cfg["objective"] == "classify"
