@@ -4,10 +4,11 @@ For each ``PRECISION:BATCHING`` in ``--configs`` this trains ``--side-by-side`` 
 (separate processes, seeds 0, 1, ..., ``--threads`` CPU threads each, or the GPU when there is
 one) for ``--epochs`` epochs with the recipe of ``scripts/train_default.sh`` (co-trained with
 ``--cotrain``, the body-part readout, whole training split) and prints the mean seconds per
-epoch per stream and the projected time of the bundled model's training: the script trains its
-four streams (joint + bone, seeds 0 and 1) two side by side, one thread each, for 100 epochs, so
-the projection is ``ceil(4 / side-by-side) x 100 x`` the epoch time measured side by side (which
-includes their contention for memory and cache; one stream alone runs faster). It also prints
+epoch per stream and the projected time of the bundled model's fine-tunes (its masked pretraining
+comes on top): the script fine-tunes its four streams (joint + bone, seeds 0 and 1) two side by
+side, one thread each, for 50 epochs without dropout, so the projection is
+``ceil(4 / side-by-side) x 50 x`` the epoch time measured side by side (which includes their
+contention for memory and cache; one stream alone runs faster). It also prints
 the padding of one epoch's batches of ``--dataset``'s own training clips (padded frames / real
 frames; the co-trained clips are left out of this figure) for both batchings, and the
 peak resident memory of each training process (``--side-by-side 1`` trains in this process, so
@@ -34,7 +35,8 @@ from multiprocessing import get_context
 
 import numpy as np
 
-SHIPPED_MODEL = {"readout": "parts"}  # scripts/train_default.sh's MODEL
+SHIPPED_MODEL = {"readout": "parts", "dropout": 0.0}  # scripts/train_default.sh's MODEL with its DROPOUT
+DEFAULT_EPOCHS = 50  # scripts/train_default.sh's EPOCHS (fine-tune epochs per stream)
 DEFAULT_STREAMS = 4  # scripts/train_default.sh: joint + bone, seeds 0 and 1
 
 
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         result["configs"][name] = {
             "seconds_per_epoch": round(per_epoch, 1), "resolved": results[0]["meta"]["precision"],
             "fps": results[0]["meta"]["feature_config"]["fps"],
-            "default_model_100_epochs_min": round(rounds * 100 * per_epoch / 60, 1),
+            "default_model_fine_tunes_min": round(rounds * DEFAULT_EPOCHS * per_epoch / 60, 1),
             "peak_rss_mb": [res["history"][-1]["peak_rss_mb"] for res in results]}
     if a.json:
         print(json.dumps(result))
@@ -137,8 +139,9 @@ def main(argv: list[str] | None = None) -> int:
               f"raw batching {pad['raw']}, augmented batching {pad['augmented']}")
         for name, r in result["configs"].items():
             print(f"  {name:15s} ({r['resolved']}): {r['seconds_per_epoch']:6.1f} s/epoch per stream -> "
-                  f"default model ({DEFAULT_STREAMS} streams, 100 epochs, {a.side_by_side} at a time): "
-                  f"~{r['default_model_100_epochs_min']:.0f} min; peak memory per process "
+                  f"default model's fine-tunes ({DEFAULT_STREAMS} streams, {DEFAULT_EPOCHS} epochs, "
+                  f"{a.side_by_side} at a time): "
+                  f"~{r['default_model_fine_tunes_min']:.0f} min; peak memory per process "
                   f"{r['peak_rss_mb']} MiB")
     return 0
 

@@ -36,8 +36,8 @@ def test_train_speed_benchmark_in_process(bench, tiny_data, tmp_path, capsys) ->
     assert [r["resolved"] for r in res["configs"].values()] == ["fp32", "bf16", "bf16"]
     for r in res["configs"].values():
         assert r["seconds_per_epoch"] > 0
-        # four streams, one at a time: 4 x 100 epochs
-        assert r["default_model_100_epochs_min"] == pytest.approx(400 * r["seconds_per_epoch"] / 60, abs=0.4)
+        # four streams, one at a time: 4 x 50 epochs
+        assert r["default_model_fine_tunes_min"] == pytest.approx(200 * r["seconds_per_epoch"] / 60, abs=0.4)
         assert len(r["peak_rss_mb"]) == 1
         assert all(m is None or m > 50 for m in r["peak_rss_mb"])
     pad = res["padding"]
@@ -54,7 +54,7 @@ def test_train_speed_benchmark_side_by_side(bench, tiny_data, tmp_path, capsys) 
     r = res["configs"]["fp32:raw"]
     assert r["resolved"] == "fp32" and r["seconds_per_epoch"] > 0
     assert r["fps"] == 10, "the training processes ran at the --features frame rate"
-    assert r["default_model_100_epochs_min"] == pytest.approx(200 * r["seconds_per_epoch"] / 60, abs=0.4)
+    assert r["default_model_fine_tunes_min"] == pytest.approx(100 * r["seconds_per_epoch"] / 60, abs=0.4)
     assert len(r["peak_rss_mb"]) == 2
     assert all(m is None or m > 50 for m in r["peak_rss_mb"])
 
@@ -62,7 +62,10 @@ def test_train_speed_benchmark_side_by_side(bench, tiny_data, tmp_path, capsys) 
 def test_train_speed_benchmark_matches_the_default_script(bench) -> None:
     """The benchmark's recipe constants are the ones scripts/train_default.sh trains with."""
     script = (BENCH.parents[1] / "scripts" / "train_default.sh").read_text()
-    assert f"PARTS_READOUT='{json.dumps(bench.SHIPPED_MODEL)}'" in script
+    model = {k: v for k, v in bench.SHIPPED_MODEL.items() if k != "dropout"}
+    assert f"PARTS_READOUT='{json.dumps(model)}'" in script
+    assert f'DROPOUT="${{DROPOUT:-{bench.SHIPPED_MODEL["dropout"]}}}"' in script
+    assert f'EPOCHS="${{EPOCHS:-{bench.DEFAULT_EPOCHS}}}"' in script
     assert 'COTRAIN="${COTRAIN-msr-action3d}"' in script
     assert 'SEEDS="${SEEDS:-0 1}"' in script and 'STREAMS="${STREAMS:-joint bone}"' in script
     assert bench.DEFAULT_STREAMS == 2 * 2
