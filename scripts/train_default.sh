@@ -7,13 +7,13 @@
 # epochs per stream with DROPOUT (default 0.0; the pretraining keeps MODEL's, 0.1 unless MODEL sets
 # it): docs/decisions/dev104.md found them as accurate as the earlier EPOCHS=100 DROPOUT=0.1 in half
 # the fine-tune time. Runs train PARALLEL at a time (default 2), one CPU thread each (or on the GPU
-# when there is one). STREAMS
-# picks the streams of each seed (joint, bone, joint_bone); each seed in SEEDS adds one run per
-# stream (SEEDS=0: the pair shipped before dev63, in half the training time).
+# when there is one). STREAMS picks the streams of each seed (joint, bone, joint_bone); each seed in
+# SEEDS adds one run per stream (SEEDS=0: the pair shipped before dev63, in half the training time).
 # TRAIN_ONLY=1 stops after training (no export, no evaluation: OUT's model.onnx and eval/ are left as
 # they are). COTRAIN: datasets whose standard training split joins the training clips under their
 # own classes (read from DATA_DIR/msr_action3d for msr-action3d: its odd subjects); default
-# msr-action3d, COTRAIN= (empty) trains on NW-UCLA alone. MODEL: JSON ModelConfig overrides, default
+# msr-action3d, COTRAIN= (empty) trains on NW-UCLA alone. MODEL: JSON ModelConfig overrides of both the
+# pretraining and the fine-tunes (the latter with DROPOUT in place of MODEL's dropout), default
 # '{"readout": "parts"}'; MODEL='{}' is the earlier mean-over-joints readout. RESUME=1 continues
 # interrupted runs from their last.pt (with the same settings) instead of starting them afresh.
 # THREADS: CPU threads per run (default 1, for PARALLEL=2 on two cores). The under-1-h profile (README):
