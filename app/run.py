@@ -17,6 +17,8 @@ from skelapp.core.errors import SkelappError
 from skelapp.devices.factory import SourceSpec
 from skelapp.devices.factory import build_source as build_spec_source
 
+from .qt_libraries import missing_libraries_message, missing_qt_libraries
+
 
 class SetupError(SkelappError, RuntimeError):
     """The requested source or model cannot be set up."""
@@ -136,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(given) > 1 and set(given) != {"replay", "video"}:
         parser.error("choose one input: " + ", ".join("--" + n.replace("_", "-") for n in given))
     if not args.headless and display_available():
+        missing = missing_qt_libraries()  # Qt would abort the process instead of raising
+        if missing:
+            print(f"skelapp: GUI not available ({missing_libraries_message(missing)}); running headless",
+                  file=sys.stderr)
+            return run_headless_args(args)
         try:
             gui = importlib.import_module("skelapp.app.gui")
             launch = gui.launch

@@ -278,6 +278,24 @@ def test_gui_missing_falls_back_to_headless(monkeypatch, recording, model, capsy
     assert "GUI not available" in capsys.readouterr().err
 
 
+def test_missing_libraries_run_headless_with_the_packages_named(monkeypatch, recording, model, capsys):
+    import types
+
+    from skelapp.app import run
+
+    launched = []
+    fake = types.ModuleType("skelapp.app.gui")
+    fake.launch = lambda args: launched.append(args) or 0
+    monkeypatch.setitem(sys.modules, "skelapp.app.gui", fake)
+    monkeypatch.setattr(run, "display_available", lambda: True)
+    monkeypatch.setattr(run, "missing_qt_libraries", lambda: ["libxcb-cursor.so.0", "libxcb-icccm.so.4"])
+    assert run.main(["--replay", str(recording), "--fast", "--quiet", "--model", str(model)]) == 0
+    err = capsys.readouterr().err
+    assert not launched
+    assert "libxcb-cursor.so.0, libxcb-icccm.so.4" in err
+    assert "apt-get install libxcb-cursor0 libxcb-icccm4" in err and "running headless" in err
+
+
 def test_camera_without_device_module_is_a_clear_error(monkeypatch, model, capsys):
     monkeypatch.setitem(sys.modules, "skelapp.devices.webcam", None)
     assert main(["--camera", "0", "--headless", "--model", str(model)]) == 2
