@@ -78,7 +78,8 @@ class TrainConfig:
     layer_decay: float = 1.0
     # epochs at the start during which the backbone (input BatchNorm, blocks) does not learn, only the
     # classifier and the losses' heads (LP-FT: a head first, then everything; for fine-tuning from
-    # ``init``); the backbone then joins with its own ``warmup_epochs`` warm-up. 0 = off
+    # ``init``): its gradients are dropped, so they neither count in the gradient-norm clip nor fill
+    # its Adam moments; it then joins with its own ``warmup_epochs`` warm-up. 0 = off
     freeze_epochs: int = 0
     # fine-tuning from ``init``: weight decay pulls the backbone's weights toward their values there
     # (L2-SP, decoupled like AdamW's) instead of toward zero; the classifier still decays to zero
@@ -526,8 +527,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     with typed_settings("augment", cfg.augment):
         aug = AugmentConfig(**cfg.augment)
     ds, sampler, loader = training_batches(cfg, data, aug, rank, world)
-    sched = lr_schedule(opt, cfg.epochs * len(sampler), cfg.warmup_epochs * len(sampler),
-                        cfg.freeze_epochs * len(sampler))
+    frozen_steps = cfg.freeze_epochs * len(sampler)
+    sched = lr_schedule(opt, cfg.epochs * len(sampler), cfg.warmup_epochs * len(sampler), frozen_steps)
+    backbone_params = [p for g in opt.param_groups if g.get("backbone") for p in g["params"]]
     ema = weight_average(model, cfg.ema_epochs, len(sampler))
     scored = ema.module if ema is not None else model  # the weights that are evaluated and saved
     start, history, best = 0, [], -1.0
@@ -589,6 +591,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
                 loss = net(x, mask, y, soft, *((mix.partner_labels, mix.lam) if mix else ()))
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if sched.last_epoch < frozen_steps:  # frozen: no say in the clipping, no Adam moments
+                for p in backbone_params:
+                    p.grad = None
             torch.nn.utils.clip_grad_norm_(params, 5.0)
             if anchors:
                 decay_toward_anchors(opt, anchors, cfg.weight_decay)

@@ -187,6 +187,9 @@ def test_a_fine_tune_frozen_for_all_its_epochs_is_a_linear_probe(tiny_ucla, tmp_
     backbone = [k for k in learned if k.startswith(("blocks.", "data_bn."))]
     assert backbone and all(torch.equal(probe["model"][k], pre["model"][k]) for k in backbone)
     assert not torch.equal(probe["model"]["fc.weight"], pre["model"]["fc.weight"])  # the head learned
+    opt = probe["optimizer"]  # the frozen backbone got no gradients: no Adam moments either
+    frozen = [i for g in opt["param_groups"] if g.get("backbone") for i in g["params"]]
+    assert frozen and not set(frozen) & set(opt["state"]) and opt["state"]
     with pytest.raises(SystemExit):
         train_small(tiny_ucla, tmp_path, "x", 2, "--freeze-epochs", "3")
     assert "--freeze-epochs is a number of epochs from 0 to --epochs (2)" in capsys.readouterr().err
