@@ -8,10 +8,10 @@ PRECISIONS = ("auto", "bf16", "fp32")
 def resolve_precision(name: str, device) -> str:
     """``bf16`` (autocast mixed precision; weights, optimizer and BatchNorm stay float32) or
     ``fp32`` for training on *device* (a ``torch.device``). ``auto`` picks bf16 where the device
-    computes it natively (AVX-512 BF16 or AMX CPUs, bf16-capable GPUs): on a 2-core AMD EPYC the
-    NW-UCLA streams train about 1.6x faster so, though on an Intel Xeon whose VM hides AMX bf16 ran
-    8 % slower than fp32 (model card); ``fp32`` is the faster choice there. Evaluation and export
-    always run in float32."""
+    computes it natively (AVX-512 BF16 or AMX CPUs, bf16-capable GPUs). On a 2-core AMD EPYC the
+    NW-UCLA streams trained about 1.6x faster in bf16, but on an Intel Xeon whose VM hides AMX bf16
+    ran 8 % slower than fp32 (model card): there ``fp32`` is the faster choice. Evaluation and
+    export always run in float32."""
     if name not in PRECISIONS:
         raise ValueError(f"unknown precision {name!r}; use one of {', '.join(PRECISIONS)}")
     if name != "auto":
