@@ -12,6 +12,7 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Callable
 
 from skelapp.core.errors import SkelappError
 from skelapp.devices.factory import SourceSpec
@@ -138,19 +139,22 @@ def main(argv: list[str] | None = None) -> int:
     if len(given) > 1 and set(given) != {"replay", "video"}:
         parser.error("choose one input: " + ", ".join("--" + n.replace("_", "-") for n in given))
     if not args.headless and display_available():
-        missing = missing_qt_libraries()  # Qt would abort the process instead of raising
-        if missing:
-            print(f"skelapp: GUI not available ({missing_libraries_message(missing)}); running headless",
-                  file=sys.stderr)
-            return run_headless_args(args)
-        try:
-            gui = importlib.import_module("skelapp.app.gui")
-            launch = gui.launch
-        except (ImportError, AttributeError) as e:
-            print(f"skelapp: GUI not available ({one_line(e)}); running headless", file=sys.stderr)
-        else:
+        launch, reason = gui_launcher()
+        if launch is not None:
             return int(launch(args) or 0)
+        print(f"skelapp: GUI not available ({reason}); running headless", file=sys.stderr)
     return run_headless_args(args)
+
+
+def gui_launcher() -> tuple[Callable[[argparse.Namespace], int] | None, str]:
+    """The GUI's ``launch``, or None and the one-line reason it cannot start here."""
+    missing = missing_qt_libraries()  # Qt would abort the process instead of raising
+    if missing:
+        return None, missing_libraries_message(missing)
+    try:
+        return importlib.import_module("skelapp.app.gui").launch, ""
+    except (ImportError, AttributeError) as e:
+        return None, one_line(e)
 
 
 def one_line(e: BaseException) -> str:

@@ -78,4 +78,3 @@ def test_a_plugin_whose_dependency_is_gone_is_reported(tmp_path, monkeypatch):
     assert missing_qt_libraries() == []
     (tmp_path / "libskeldep.so.3").unlink()
     assert missing_qt_libraries() == ["libskeldep.so.3"]
-
