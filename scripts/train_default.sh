@@ -19,7 +19,7 @@
 # THREADS: CPU threads per run (default 1, for PARALLEL=2 on two cores). The under-1-h profile (README):
 # SEEDS=0 PRETRAIN_EPOCHS=40 EPOCHS=40, the joint + bone pair, ~53 min on the 2-core EPYC
 # (docs/decisions/profile-pair40.md, profile-pair40-d0.md); faster: STREAMS=joint SEEDS=0 PARALLEL=1
-# THREADS=2 PRETRAIN_EPOCHS=50 EPOCHS=50 DROPOUT=0.1 (one stream on two cores, ~43 min; measured before dev104).
+# THREADS=2 PRETRAIN_EPOCHS=50 EPOCHS=50 (one stream on two cores, ~43 min on the EPYC; profile-one-d0.md).
 # PRETRAIN_EPOCHS (default 100, adopted by docs/decisions/dev79.md) first pretrains one network per
 # stream kind without labels for that many epochs (`--objective masked`, seed 0, OUT/pretrain_<stream>),
 # and every run of that kind starts from it (`--init`); 0 = from random weights, as every bundled
