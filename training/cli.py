@@ -235,8 +235,8 @@ def export_main(argv: list[str] | None = None) -> int:
     from skelapp.core.normalize import FeatureConfig
     from skelapp.core.recognizer import ModelError
 
+    from .checkpoints import load_ensemble
     from .export import export_onnx
-    from .train import load_ensemble
 
     model, metas = load_ensemble(a.checkpoint, mirror=a.mirror)
     for path, m in zip(a.checkpoint, metas, strict=True):

@@ -39,8 +39,9 @@ def open_model(path: str | Path) -> OpenedModel:
                            lambda feats: [rec.run_offline(f) for f in feats])
     import torch
 
+    from .checkpoints import load_checkpoint
     from .model import count_parameters
-    from .train import load_checkpoint, predict_clips
+    from .train import predict_clips
 
     model, meta = load_checkpoint(path)
     props = {"skelapp.labels": json.dumps(meta["labels"]), "skelapp.params": str(count_parameters(model)),

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import math
 import os
 import sys
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import torch
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -25,7 +22,8 @@ from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 
 from .augment import BATCHINGS, AugmentConfig
-from .choices import MASK_TARGETS, MIXES, OBJECTIVES, OPTIMIZERS, SELF_SUPERVISED
+from .checkpoints import init_from, load_teacher
+from .choices import MASK_TARGETS, MIXES, OBJECTIVES, SELF_SUPERVISED
 from .copies import training_copies
 from .data import BucketBatchSampler, ClipDataset, pad_collate
 from .datasets import (
@@ -34,7 +32,6 @@ from .datasets import (
     load_dataset,
     load_missing_list,
     protocol_clips,
-    resolve_protocol,
     split_indices,
     with_cotraining,
 )
@@ -45,15 +42,19 @@ from .losses import (
     MaskedReconstruction,
     MotionForecast,
     NeighbourContrast,
-    distillation_loss,
-    early_prediction_loss,
-    full_clip_loss,
-    last_frame_weights,
-    prefix_weights,
 )
 from .metrics import score, unseen_score
 from .mixing import mix_batch
-from .model import CausalSTGCN, EnsembleSTGCN, ModelConfig
+from .model import CausalSTGCN, ModelConfig
+from .objective import Objective
+from .optim import (
+    decay_toward_anchors,
+    init_anchors,
+    layer_lr_scales,
+    lr_schedule,
+    make_optimizer,
+    weight_average,
+)
 from .precision import resolve_precision
 from .text import class_text_embeddings, description_file
 
@@ -174,170 +175,6 @@ def predict_clips(model: CausalSTGCN, feats: list[np.ndarray], device: torch.dev
     return out
 
 
-def layer_lr_scales(model: CausalSTGCN, decay: float) -> dict[int, float]:
-    """Learning-rate factor of each of *model*'s backbone parameters (by ``id``) for layer-wise decay:
-    block i of n gets ``decay ** (n - i)`` (the last block ``decay``), the input BatchNorm
-    ``decay ** (n + 1)``, a joint embedding the first block's. Parameters missing from the result
-    (classifier, pooling, the losses' heads) keep 1."""
-    n = len(model.blocks)
-    scales = {id(p): decay ** (n + 1) for p in model.data_bn.parameters()}
-    if model.joint_embed is not None:
-        scales[id(model.joint_embed)] = decay**n
-    for i, block in enumerate(model.blocks):
-        scales.update({id(p): decay ** (n - i) for p in block.parameters()})
-    return scales
-
-
-class _GroupKey(NamedTuple):
-    """What puts parameters in one optimizer group (see make_optimizer)."""
-
-    lr_scale: float
-    decays: bool
-    backbone: bool  # frozen for the first freeze_epochs
-    anchored: bool  # decays toward its --init value instead of zero
-
-
-def make_optimizer(cfg: TrainConfig, params: list[torch.nn.Parameter],
-                   lr_scales: dict[int, float] | None = None,
-                   anchored: Collection[int] = ()) -> torch.optim.Optimizer:
-    """AdamW (decoupled weight decay) or SGD with Nesterov momentum 0.9 (weight decay added to the
-    gradient), the optimizer of the ST-GCN / CTR-GCN family. Without ``decay_1d`` the parameters of
-    at most one dimension get no weight decay; *lr_scales* (``id`` -> factor, see layer_lr_scales:
-    the backbone's parameters) gives parameters a learning rate of ``cfg.lr`` times their factor (1
-    when absent). Parameters that share both form one group: decaying groups first, then by falling
-    learning rate. With ``freeze_epochs`` the backbone's groups are apart, marked ``"backbone"``;
-    decaying parameters whose ``id`` is in *anchored* are apart too, marked ``"anchored"``, without the
-    optimizer's own decay (see :func:`decay_toward_anchors`)."""
-    scales = lr_scales or {}
-    anchored = set(anchored)
-    groups: dict[_GroupKey, list[torch.nn.Parameter]] = {}
-    for p in params:
-        decays = cfg.decay_1d or p.ndim > 1
-        key = _GroupKey(scales.get(id(p), 1.0), decays, cfg.freeze_epochs > 0 and id(p) in scales,
-                        decays and id(p) in anchored)
-        groups.setdefault(key, []).append(p)
-    param_groups: list[dict] = []
-    for k in sorted(groups, key=lambda g: (not g.decays, -g.lr_scale, g.backbone, g.anchored)):
-        group = {"params": groups[k], "lr": cfg.lr * k.lr_scale}
-        if k.backbone:
-            group["backbone"] = True
-        if k.anchored:
-            group["anchored"] = True
-        if not k.decays or k.anchored:
-            group["weight_decay"] = 0.0
-        param_groups.append(group)
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(param_groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(param_groups, lr=cfg.lr, momentum=0.9, nesterov=True,
-                               weight_decay=cfg.weight_decay)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
-
-
-def init_anchors(model: CausalSTGCN, path: str | Path) -> dict[int, torch.Tensor]:
-    """The values in checkpoint *path* of *model*'s backbone parameters (all but the classifier) that
-    it holds with the same name and shape, keyed by the parameter's ``id``: where ``decay_to_init``
-    pulls them."""
-    theirs = torch.load(path, map_location="cpu", weights_only=False)["model"]
-    return {id(p): theirs[name].to(p.device, p.dtype).clone() for name, p in model.named_parameters()
-            if not name.startswith("fc.") and name in theirs and theirs[name].shape == p.shape}
-
-
-@torch.no_grad()
-def decay_toward_anchors(opt: torch.optim.Optimizer, anchors: dict[int, torch.Tensor],
-                         weight_decay: float) -> None:
-    """Decoupled weight decay toward *anchors* for the groups marked ``"anchored"`` (L2-SP): each
-    parameter moves ``lr * weight_decay`` of the way to its anchor, as AdamW moves the others toward
-    zero. Call once per step, before ``opt.step()``."""
-    for g in opt.param_groups:
-        if g.get("anchored"):
-            for p in g["params"]:
-                p.sub_(p - anchors[id(p)], alpha=g["lr"] * weight_decay)
-
-
-def lr_schedule(opt: torch.optim.Optimizer, steps: int, warm: int,
-                frozen: int = 0) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up over *warm* steps, then cosine decay to 0 at *steps*. Groups marked
-    ``"backbone"`` (see make_optimizer) stay at 0 for the first *frozen* steps, then warm up over
-    *warm* steps of their own under the same cosine."""
-    def factor(s: int) -> float:
-        if s < warm:
-            return (s + 1) / max(1, warm)
-        return 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, steps - warm)))
-
-    def backbone_factor(s: int) -> float:
-        if s < frozen:
-            return 0.0
-        return factor(s) * min(1.0, (s - frozen + 1) / max(1, warm))
-
-    return torch.optim.lr_scheduler.LambdaLR(
-        opt, [backbone_factor if g.get("backbone") else factor for g in opt.param_groups])
-
-
-class Objective(torch.nn.Module):
-    """Training loss of a batch (one module, so DDP sees every parameter once)."""
-
-    def __init__(self, model: CausalSTGCN, lst: LanguageSupervision | None, loss: str,
-                 lst_weight: float, label_smoothing: float = 0.0, distill_weight: float = 1.0,
-                 distill_temperature: float = 2.0, prefix_power: float = 1.0,
-                 forecast: MotionForecast | None = None, forecast_weight: float = 0.0,
-                 masked: MaskedReconstruction | None = None, contrast: NeighbourContrast | None = None,
-                 frozen: Sequence[torch.nn.Module] = ()) -> None:
-        super().__init__()
-        if loss not in ("early", "full"):
-            raise ValueError(f"unknown loss {loss!r}; use early or full")
-        self.model, self.lst, self.lst_weight = model, lst, lst_weight
-        if loss == "early":
-            prefix_weights(torch.ones(1, 1), prefix_power)  # a negative power fails here, not mid-epoch
-            self.loss_fn = functools.partial(early_prediction_loss, power=prefix_power)
-            self.frame_weights = functools.partial(prefix_weights, power=prefix_power)
-        else:
-            self.loss_fn, self.frame_weights = full_clip_loss, last_frame_weights
-        self.label_smoothing = label_smoothing
-        self.distill_weight, self.distill_temperature = distill_weight, distill_temperature
-        self.forecast, self.forecast_weight = forecast, forecast_weight
-        self.masked = masked  # set: the masked pretraining objective replaces all the others
-        self.contrast = contrast  # likewise the contrastive tuning
-        self.frozen = list(frozen)  # parts of the model kept as they are, BatchNorm statistics included
-
-    def train(self, mode: bool = True) -> Objective:
-        super().train(mode)
-        for m in self.frozen:
-            m.eval()
-        return self
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor, y: torch.Tensor,
-                teacher_logits: torch.Tensor | None = None, partner_labels: torch.Tensor | None = None,
-                lam: float = 0.0) -> torch.Tensor:
-        """*teacher_logits* ``(B, T, K)``: a teacher's per-frame logits on the same batch, distilled
-        on the frames the classification loss supervises. *partner_labels*: a mixed batch's
-        second labels (see mixing.py), weighing *lam* in the classification and LST losses."""
-        if self.masked is not None:
-            seen, hidden = self.masked.hide(x, mask)
-            return self.masked(self.model.forward_offline(seen, mask)[1], x, hidden)
-        if self.contrast is not None:
-            views, vmask = self.contrast.views(x, mask)
-            return self.contrast(self.model.forward_offline(views, vmask)[1], vmask)
-        logits, fmap = self.model.forward_offline(x, mask)
-        loss = self._supervised(logits, fmap, mask, y)
-        if partner_labels is not None:
-            loss = (1 - lam) * loss + lam * self._supervised(logits, fmap, mask, partner_labels)
-        if teacher_logits is not None:
-            loss = loss + self.distill_weight * distillation_loss(
-                logits, teacher_logits, self.frame_weights(mask), self.distill_temperature)
-        if self.forecast is not None:
-            loss = loss + self.forecast_weight * self.forecast(fmap, x, mask)
-        return loss
-
-    def _supervised(self, logits: torch.Tensor, fmap: torch.Tensor, mask: torch.Tensor,
-                    y: torch.Tensor) -> torch.Tensor:
-        """The label's losses: classification, plus LST if on."""
-        loss = self.loss_fn(logits, mask, y, self.label_smoothing)
-        if self.lst is not None:
-            loss = loss + self.lst_weight * self.lst(fmap, mask, y)
-        return loss
-
-
 class SettingsError(SkelappError, ValueError):
     """A ``--model`` / ``--augment`` / ``--features`` override that is unknown or invalid."""
 
@@ -435,19 +272,21 @@ def score_test_split(model: CausalSTGCN, data: RunData, device: torch.device) ->
     return s
 
 
-def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epochs: bool = True) -> dict:
-    """Train per *cfg*; writes ``last.pt``, ``best.pt`` (by validation), ``history.json`` and
-    ``result.json`` (test split, best-on-validation weights) in ``cfg.out``. ``progress``: bars;
-    ``log_epochs``: one JSON line per epoch on stdout (the record also goes to ``history.json``)."""
+def uses_lst(cfg: TrainConfig) -> bool:
+    """Whether the run learns from class descriptions (LST): asked for, and labels read (a
+    self-supervised pretraining reads none, so no class texts either)."""
+    return cfg.lst and cfg.objective not in SELF_SUPERVISED
+
+
+def check_settings(cfg: TrainConfig) -> None:
+    """Fail on settings that cannot train together, before anything is read or written."""
     if cfg.dataset in cfg.cotrain or len(set(cfg.cotrain)) < len(cfg.cotrain):
         raise DatasetError(f"co-train with other datasets, each once: {cfg.dataset} with {cfg.cotrain}")
     if cfg.objective not in OBJECTIVES:
         raise SettingsError(f"unknown objective {cfg.objective!r}; use one of {', '.join(OBJECTIVES)}")
     if cfg.decay_to_init and not cfg.init:
         raise SettingsError("decay_to_init pulls the weights toward where --init started them; give --init")
-    self_supervised = cfg.objective in SELF_SUPERVISED
-    use_lst = cfg.lst and not self_supervised  # pretraining reads no labels, so no class texts
-    if self_supervised:
+    if cfg.objective in SELF_SUPERVISED:
         labelled = {"a teacher": bool(cfg.teacher), "batch mixing": cfg.mix != "none",
                     "the forecast loss": cfg.forecast_weight > 0,
                     "a validation hold-out": cfg.val_fraction > 0}
@@ -455,11 +294,86 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             raise SettingsError(f"the {cfg.objective} objective (self-supervised) reads no labels and scores "
                                 "nothing; it does not combine with "
                                 + ", ".join(k for k, v in labelled.items() if v))
+    if cfg.objective == "masked" and cfg.mask_target not in MASK_TARGETS:
+        raise SettingsError(f"unknown mask target {cfg.mask_target!r}; use one of {', '.join(MASK_TARGETS)}")
     for name in (cfg.dataset, *cfg.cotrain):
         desc = description_file(name)
-        if use_lst and not desc.exists():
+        if uses_lst(cfg) and not desc.exists():
             raise DatasetError(f"language supervision needs class descriptions {desc}, which do not exist "
                                f"for {name}; add that file or train with --no-lst")
+    if cfg.mix not in MIXES or not 0.0 <= cfg.mix_prob <= 1.0 or cfg.mix_alpha <= 0:
+        raise SettingsError(f"mix {cfg.mix!r} (one of {', '.join(MIXES)}), probability {cfg.mix_prob} "
+                            f"(0 to 1), alpha {cfg.mix_alpha} (> 0): out of range")
+    if cfg.batching not in BATCHINGS:
+        raise ValueError(f"unknown batching {cfg.batching!r}; use one of {', '.join(BATCHINGS)}")
+
+
+def loss_heads(cfg: TrainConfig, model: CausalSTGCN, data: RunData,
+               device: torch.device) -> tuple[dict[str, torch.nn.Module | None], list[torch.nn.Module]]:
+    """The losses' own modules, trained beside *model* and saved and resumed under these names (None
+    where a loss is off): ``lst``, ``forecast``, ``masked``, ``contrast``; and the parts of *model* the
+    objective keeps frozen (contrastive tuning: the input BatchNorm and the first half of the blocks,
+    their gradients switched off here). A self-supervised objective leaves the classifier as
+    initialised (no gradient reaches it)."""
+    fcfg = data.features
+    lst = forecast = masked = contrast = None
+    if uses_lst(cfg):
+        emb = np.concatenate([class_text_embeddings(description_file(name), names, cfg.cache_dir)
+                              for name, names in data.label_sets])
+        lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
+    if cfg.forecast_weight > 0:
+        if fcfg.velocity_channels is None:
+            raise SettingsError("the motion-forecast loss predicts the velocity channels; it needs "
+                                "features with velocity")
+        forecast = MotionForecast(model.feature_dim, fcfg.velocity_channels).to(device)
+    if cfg.objective == "masked":
+        if cfg.mask_target == "motion" and fcfg.velocity_channels is None:
+            raise SettingsError("the masked motion target rebuilds the velocity channels; it needs features "
+                                "with velocity")
+        target = fcfg.velocity_channels if cfg.mask_target == "motion" else None
+        masked = MaskedReconstruction(model.feature_dim, fcfg.channels, cfg.mask_ratio, cfg.mask_span,
+                                      target, cfg.mask_decoder, model.config.kernel).to(device)
+    frozen: list[torch.nn.Module] = []
+    if cfg.objective == "contrastive":
+        contrast = NeighbourContrast(model.feature_dim, cfg.mask_ratio, cfg.mask_span).to(device)
+        frozen = [model.data_bn, *model.blocks[: len(model.blocks) // 2]]  # STARS tunes the rest only
+        for p in (p for m in frozen for p in m.parameters()):
+            p.requires_grad_(False)
+    return {"lst": lst, "forecast": forecast, "masked": masked, "contrast": contrast}, frozen
+
+
+def restore(path: Path, device: torch.device, model: CausalSTGCN, ema: AveragedModel | None,
+            opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.LRScheduler,
+            heads: dict[str, torch.nn.Module | None]) -> tuple[int, list[dict], float]:
+    """Load an interrupted run's ``last.pt`` (*path*) into its network, weight average, optimizer,
+    schedule, loss heads and random state; returns (next epoch, history, best metric)."""
+    ck = torch.load(path, map_location=device, weights_only=False)
+    if (ema is None) != (ck.get("ema_n") is None):
+        raise ModelError(f"{path} was written {'with' if ema is None else 'without'} a weight "
+                         f"average (--ema-epochs); resume with the run's own settings")
+    model.load_state_dict(ck.get("trained_model", ck["model"]))
+    if ema is not None:
+        ema.module.load_state_dict(ck["model"])
+        ema.n_averaged.copy_(ck["ema_n"])
+    opt.load_state_dict(ck["optimizer"])
+    sched.load_state_dict(ck["scheduler"])
+    for name, head in heads.items():
+        if head is not None and ck.get(name):
+            head.load_state_dict(ck[name])
+    if ck.get("torch_rng") is not None:  # dropout continues as if never interrupted
+        torch.set_rng_state(ck["torch_rng"].cpu())  # map_location put it on the device
+    if device.type == "cuda" and ck.get("cuda_rng") is not None:  # dropout draws on the GPU
+        torch.cuda.set_rng_state(ck["cuda_rng"].cpu(), device)
+    return ck["epoch"] + 1, ck["history"], ck["best"]
+
+
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epochs: bool = True) -> dict:
+    """Train per *cfg*; writes ``last.pt``, ``best.pt`` (by validation), ``history.json`` and
+    ``result.json`` (test split, best-on-validation weights) in ``cfg.out``. ``progress``: bars;
+    ``log_epochs``: one JSON line per epoch on stdout (the record also goes to ``history.json``)."""
+    check_settings(cfg)
+    self_supervised = cfg.objective in SELF_SUPERVISED
+    use_lst = uses_lst(cfg)
     rank, world, local = _dist()
     device = pick_device(cfg.device)
     if device.type == "cuda" and world > 1:
@@ -468,17 +382,12 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         torch.set_num_threads(cfg.threads)
     limit_onednn_cache()
     precision = resolve_precision(cfg.precision, device)
-    if cfg.mix not in MIXES or not 0.0 <= cfg.mix_prob <= 1.0 or cfg.mix_alpha <= 0:
-        raise SettingsError(f"mix {cfg.mix!r} (one of {', '.join(MIXES)}), probability {cfg.mix_prob} "
-                            f"(0 to 1), alpha {cfg.mix_alpha} (> 0): out of range")
-    if cfg.batching not in BATCHINGS:
-        raise ValueError(f"unknown batching {cfg.batching!r}; use one of {', '.join(BATCHINGS)}")
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     data = run_data(cfg, progress and rank == 0, rank, world)
-    fcfg, clips, labels, label_sets = data.features, data.clips, data.labels, data.label_sets
+    fcfg, clips, labels = data.features, data.clips, data.labels
     train_idx, val_idx, test_idx, relabelled = data.train_idx, data.val_idx, data.test_idx, data.relabelled
     if relabelled and rank == 0 and progress:
         print(f"corrected the labels of {len(relabelled)} training clips ({cfg.label_fixes or 'bundled'} "
@@ -489,37 +398,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
         if rank == 0 and progress:
             print(f"initialised {kept} tensors from {cfg.init}")
     teacher = load_teacher(cfg, clips).to(device) if cfg.teacher else None
-    lst = None
-    if use_lst:
-        emb = np.concatenate([class_text_embeddings(description_file(name), names, cfg.cache_dir)
-                              for name, names in label_sets])
-        lst = LanguageSupervision(model.feature_dim, torch.from_numpy(emb)).to(device)
-    forecast = None
-    if cfg.forecast_weight > 0:
-        if fcfg.velocity_channels is None:
-            raise SettingsError("the motion-forecast loss predicts the velocity channels; it needs "
-                                "features with velocity")
-        forecast = MotionForecast(model.feature_dim, fcfg.velocity_channels).to(device)
-    masked = contrast = None  # self-supervised: the classifier gets no gradient and stays as initialised
-    if cfg.objective == "masked":
-        if cfg.mask_target not in MASK_TARGETS:
-            raise SettingsError(f"unknown mask target {cfg.mask_target!r}; "
-                                f"use one of {', '.join(MASK_TARGETS)}")
-        if cfg.mask_target == "motion" and fcfg.velocity_channels is None:
-            raise SettingsError("the masked motion target rebuilds the velocity channels; it needs features "
-                                "with velocity")
-        target = fcfg.velocity_channels if cfg.mask_target == "motion" else None
-        masked = MaskedReconstruction(model.feature_dim, fcfg.channels, cfg.mask_ratio, cfg.mask_span,
-                                      target, cfg.mask_decoder, model.config.kernel)
-        masked = masked.to(device)
-    frozen: list[torch.nn.Module] = []
-    if cfg.objective == "contrastive":
-        contrast = NeighbourContrast(model.feature_dim, cfg.mask_ratio, cfg.mask_span).to(device)
-        frozen = [model.data_bn, *model.blocks[: len(model.blocks) // 2]]  # STARS tunes the rest only
-        for p in (p for m in frozen for p in m.parameters()):
-            p.requires_grad_(False)
-    # the losses' own modules: trained beside the network, saved and resumed under these names
-    heads = {"lst": lst, "forecast": forecast, "masked": masked, "contrast": contrast}
+    heads, frozen = loss_heads(cfg, model, data, device)
     trained = [model, *(m for m in heads.values() if m is not None)]
     params = [p for m in trained for p in m.parameters() if p.requires_grad]
     anchors = init_anchors(model, cfg.init) if cfg.decay_to_init else {}
@@ -535,29 +414,12 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     start, history, best = 0, [], -1.0
     ckpt_path = out / "last.pt"
     if resume and ckpt_path.exists():
-        ck = torch.load(ckpt_path, map_location=device, weights_only=False)
-        if (ema is None) != (ck.get("ema_n") is None):
-            raise ModelError(f"{ckpt_path} was written {'with' if ema is None else 'without'} a weight "
-                             f"average (--ema-epochs); resume with the run's own settings")
-        model.load_state_dict(ck.get("trained_model", ck["model"]))
-        if ema is not None:
-            ema.module.load_state_dict(ck["model"])
-            ema.n_averaged.copy_(ck["ema_n"])
-        opt.load_state_dict(ck["optimizer"])
-        sched.load_state_dict(ck["scheduler"])
-        for name, head in heads.items():
-            if head is not None and ck.get(name):
-                head.load_state_dict(ck[name])
-        start, history, best = ck["epoch"] + 1, ck["history"], ck["best"]
-        if ck.get("torch_rng") is not None:  # dropout continues as if never interrupted
-            torch.set_rng_state(ck["torch_rng"].cpu())  # map_location put it on the device
-        if device.type == "cuda" and ck.get("cuda_rng") is not None:  # dropout draws on the GPU
-            torch.cuda.set_rng_state(ck["cuda_rng"].cpu(), device)
+        start, history, best = restore(ckpt_path, device, model, ema, opt, sched, heads)
         if rank == 0:
             print(f"resumed from {ckpt_path} at epoch {start}")
-    objective = Objective(model, lst, cfg.loss, cfg.lst_weight, cfg.label_smoothing, cfg.distill_weight,
-                          cfg.distill_temperature, cfg.prefix_power, forecast, cfg.forecast_weight, masked,
-                          contrast, frozen)
+    objective = Objective(model, heads["lst"], cfg.loss, cfg.lst_weight, cfg.label_smoothing,
+                          cfg.distill_weight, cfg.distill_temperature, cfg.prefix_power, heads["forecast"],
+                          cfg.forecast_weight, heads["masked"], heads["contrast"], frozen)
     net: torch.nn.Module = objective
     if world > 1:
         ids = [local] if device.type == "cuda" else None
@@ -671,97 +533,3 @@ def peak_rss_mb() -> float | None:
     return round(peak / (2**20 if sys.platform == "darwin" else 1024), 1)
 
 
-def weight_average(model: CausalSTGCN, epochs: float, steps_per_epoch: int) -> AveragedModel | None:
-    """Exponential moving average of *model*'s weights and buffers, updated after every optimizer
-    step with the decay whose time constant is *epochs* epochs; None when *epochs* is 0."""
-    if epochs < 0:
-        raise ValueError(f"--ema-epochs must be >= 0, got {epochs}")
-    if epochs == 0:
-        return None
-    decay = 1.0 - 1.0 / max(1.0, epochs * steps_per_epoch)
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
-
-
-def init_from(model: CausalSTGCN, path: str | Path) -> int:
-    """Copy the weights of checkpoint *path* whose names and shapes match *model* (transfer from
-    another dataset: the classifier of a different class count is left as initialised)."""
-    ck = torch.load(path, map_location="cpu", weights_only=False)
-    src = ck["meta"]["model_config"]
-    pretrained = ck["meta"].get("objective") in SELF_SUPERVISED  # its classifier is as initialised: skip it
-    theirs = (src.get("stream", "joint"), src["in_channels"])
-    ours = (model.config.stream, model.config.in_channels)
-    if theirs != ours:
-        raise ModelError(f"{path}: stream/input channels {theirs} differ from this model's {ours}")
-    own = model.state_dict()
-    take = {k: v for k, v in ck["model"].items()
-            if k in own and own[k].shape == v.shape and not (pretrained and k.startswith("fc."))}
-    if not any(k.startswith("blocks.") for k in take):
-        raise ModelError(f"{path}: no graph-convolution weights match this model's architecture")
-    model.load_state_dict(take, strict=False)
-    return len(take)
-
-
-def load_checkpoint(path: str | Path, cotrained: bool = False) -> tuple[CausalSTGCN, dict]:
-    """Model (eval mode, CPU) and metadata from a ``best.pt`` / ``last.pt`` checkpoint; a co-trained
-    run's model keeps its own dataset's classes (``meta["labels"]``) only, unless *cotrained*: then
-    its co-trained datasets' classes too (``meta["cotrain_labels"]``, after them)."""
-    ck = torch.load(path, map_location="cpu", weights_only=False)
-    if ck["meta"].get("objective") in SELF_SUPERVISED:
-        raise ModelError(f"{path} is a self-supervised ({ck['meta']['objective']}) checkpoint: its "
-                         f"classifier was never trained. Fine-tune it first "
-                         f"(skelapp train ... --init {path})")
-    model = CausalSTGCN(ModelConfig.from_dict(ck["meta"]["model_config"]))
-    model.load_state_dict(ck["model"])
-    if ck["meta"].get("cotrain_labels") and not cotrained:
-        model.keep_classes(len(ck["meta"]["labels"]))
-    return model.eval(), ck["meta"]
-
-
-def load_ensemble(paths: list[str], mirror: bool = False,
-                  cotrained: bool = False) -> tuple[CausalSTGCN | EnsembleSTGCN, list[dict]]:
-    """One checkpoint's model, or an :class:`EnsembleSTGCN` of several (eval mode, CPU), and each
-    checkpoint's metadata; the members must share classes and input features (a ModelError).
-    *cotrained*: as for :func:`load_checkpoint`."""
-    loaded = [load_checkpoint(c, cotrained) for c in paths]
-    model, meta = loaded[0]
-    for c, (_, m) in zip(paths[1:], loaded[1:], strict=True):
-        if (checkpoint_classes(m, cotrained) != checkpoint_classes(meta, cotrained)
-                or m["feature_config"] != meta["feature_config"]):
-            raise ModelError(f"{c}: other labels or input features than {paths[0]}; "
-                             "ensemble members must be trained on the same classes and features")
-    if len(loaded) > 1 or mirror:
-        model = EnsembleSTGCN([m for m, _ in loaded], mirror=mirror).eval()
-    return model, [m for _, m in loaded]
-
-
-def checkpoint_classes(meta: dict, cotrained: bool = False) -> list[str]:
-    """A checkpoint's classes (*meta*: its metadata), with its co-trained datasets' after them if
-    *cotrained* (the order of its classifier's outputs)."""
-    return meta["labels"] + ((meta.get("cotrain_labels") or []) if cotrained else [])
-
-
-def load_teacher(cfg: TrainConfig, clips: ClipSet) -> CausalSTGCN | EnsembleSTGCN:
-    """The frozen teacher of ``cfg.teacher``. It must have been trained on this run's dataset and
-    protocol (a teacher that saw this run's test clips would leak them), classes and features; *clips*
-    are the run's, co-trained datasets' included, and so must be the teacher's classes (a co-training
-    run learns from a teacher co-trained with the same datasets, on every class of its classifier)."""
-    model, metas = load_ensemble(cfg.teacher, cotrained=True)
-    ours = (clips.dataset, resolve_protocol(clips, cfg.protocol))
-    for path, m in zip(cfg.teacher, metas, strict=True):
-        tc = m.get("train_config", {})
-        theirs = (m["dataset"], resolve_protocol(clips, tc.get("protocol")) if m["dataset"] == clips.dataset
-                  else tc.get("protocol"))
-        if theirs != ours:
-            raise ModelError(f"teacher {path} was trained on {theirs[0]} / {theirs[1]}, this run trains on "
-                             f"{ours[0]} / {ours[1]}: a teacher must share the dataset and protocol")
-        if (taught := checkpoint_classes(m, cotrained=True)) != clips.labels:
-            raise ModelError(f"teacher {path} predicts {len(taught)} classes {taught[:3]}...{taught[-1:]} "
-                             f"(co-trained with {tc.get('cotrain') or 'nothing'}), this run's "
-                             f"are {len(clips.labels)} {clips.labels[:3]}...{clips.labels[-1:]} (co-trained "
-                             f"with {cfg.cotrain or 'nothing'})")
-        if m["feature_config"] != clips.feature_config.to_dict():
-            raise ModelError(f"teacher {path} reads input features {m['feature_config']}, this run "
-                             f"computes {clips.feature_config.to_dict()}")
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model.eval()

@@ -15,20 +15,13 @@ from _helpers import SMALL, train_small
 from skelapp.app.cli import main as skelapp_main
 from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError, StreamingRecognizer
+from skelapp.training.checkpoints import load_checkpoint, load_ensemble, load_teacher
 from skelapp.training.cli import evaluate_main, export_main, train_main
 from skelapp.training.data import pad_collate
 from skelapp.training.datasets import load_dataset, split_indices
 from skelapp.training.losses import distillation_loss, prefix_weights
-from skelapp.training.model import CausalSTGCN
-from skelapp.training.train import (
-    TrainConfig,
-    layer_lr_scales,
-    load_checkpoint,
-    load_ensemble,
-    load_teacher,
-    make_optimizer,
-    train,
-)
+from skelapp.training.optim import make_optimizer
+from skelapp.training.train import TrainConfig, train
 
 
 def test_train_resume_export_evaluate(tiny_ucla, tmp_path, capsys, monkeypatch) -> None:
@@ -310,33 +303,6 @@ def test_a_crash_mid_epoch_resumes_as_if_never_interrupted(tiny_ucla, tmp_path, 
         assert int(ck_a["ema_n"]) == int(ck_b["ema_n"]) > 0
 
 
-def test_weight_average_is_an_exponential_moving_average_of_weights_and_batchnorm_statistics() -> None:
-    from skelapp.training.model import CausalSTGCN, ModelConfig
-    from skelapp.training.train import weight_average
-
-    torch.manual_seed(0)
-    model = CausalSTGCN(ModelConfig(channels=(8,), dilations=(1,), window=4, num_classes=3))
-    assert weight_average(model, 0, 10) is None
-    with pytest.raises(ValueError, match="ema-epochs"):
-        weight_average(model, -1, 10)
-    ema = weight_average(model, 0.5, 8)  # time constant 4 steps: decay 0.75
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    expected_w, expected_bn = None, None
-    for _ in range(5):
-        model.train()
-        loss = model.forward_offline(torch.randn(2, 6, 20, 6))[0].square().mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        ema.update_parameters(model)
-        w, bn = model.fc.weight.detach().clone(), model.data_bn.running_mean.clone()
-        expected_w = w if expected_w is None else 0.75 * expected_w + 0.25 * w
-        expected_bn = bn if expected_bn is None else 0.75 * expected_bn + 0.25 * bn
-    assert torch.allclose(ema.module.fc.weight, expected_w, atol=1e-6)
-    assert torch.allclose(ema.module.data_bn.running_mean, expected_bn, atol=1e-6)
-    assert not torch.allclose(ema.module.fc.weight, model.fc.weight)
-
-
 def test_ema_run_evaluates_and_exports_the_averaged_weights(tiny_ucla, tmp_path, capsys) -> None:
     out = tmp_path / "ema"
     common = ["--dataset", "nw-ucla", "--data", str(tiny_ucla), "--out", str(out), "--model", SMALL,
@@ -389,57 +355,12 @@ def test_sgd_optimizer_trains_resumes_and_is_recorded(tiny_ucla, tmp_path) -> No
         make_optimizer(TrainConfig(optimizer="lamb"), [torch.nn.Parameter(torch.zeros(1))])
 
 
-@pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
-def test_no_decay_1d_spares_norms_and_biases_only(optimizer) -> None:
-    """decay_1d False: one step with zero gradients shrinks a weight matrix by the decay and leaves
-    the 1-D parameters (a BatchNorm's scale and shift, a bias) and a scalar exactly as they were."""
-    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
-    scale = torch.nn.Parameter(torch.tensor(2.0))
-    params = [*model.parameters(), scale]
-    for p in params:
-        with torch.no_grad():
-            p.fill_(1.5)
-    cfg = TrainConfig(optimizer=optimizer, lr=0.1, weight_decay=0.5, decay_1d=False)
-    opt = make_optimizer(cfg, params)
-    assert [g["weight_decay"] for g in opt.param_groups] == [0.5, 0.0]
-    for p in params:
-        p.grad = torch.zeros_like(p)
-    opt.step()
-    assert torch.all(model[0].weight < 1.5)  # decayed (AdamW: 1.5 * (1 - 0.1 * 0.5))
-    for p in (model[0].bias, model[1].weight, model[1].bias, scale):
-        assert torch.all(p == 1.5)
-    default = make_optimizer(TrainConfig(optimizer=optimizer), params)  # the default decays everything
-    assert len(default.param_groups) == 1 and default.param_groups[0]["weight_decay"] > 0
-
-
 def test_no_decay_1d_flag_trains_resumes_and_is_recorded(tiny_ucla, tmp_path) -> None:
     train_small(tiny_ucla, tmp_path, "nd", 1, "--no-decay-1d")
     ck = train_small(tiny_ucla, tmp_path, "nd", 2, "--no-decay-1d", "--resume")
     assert json.loads((tmp_path / "nd" / "config.json").read_text())["train_config"]["decay_1d"] is False
     groups = ck["optimizer"]["param_groups"]
     assert [g["weight_decay"] for g in groups] == [0.05, 0.0] and len(groups[1]["params"]) > 10
-
-
-def test_layer_decay_gives_each_depth_its_learning_rate() -> None:
-    """Layer-wise decay 0.5: AdamW's first step (zero weight decay, unit gradients) moves every
-    parameter by its group's learning rate, so the classifier moves by lr, the last block by lr / 2,
-    the first of n blocks by lr / 2**n and the input BatchNorm by lr / 2**(n + 1)."""
-    model = CausalSTGCN()
-    n = len(model.blocks)
-    before = {k: v.detach().clone() for k, v in model.named_parameters()}
-    cfg = TrainConfig(lr=0.01, weight_decay=0.0, layer_decay=0.5)
-    opt = make_optimizer(cfg, list(model.parameters()), layer_lr_scales(model, cfg.layer_decay))
-    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.01 * 0.5**k for k in range(n + 2)])
-    for p in model.parameters():
-        p.grad = torch.ones_like(p)
-    opt.step()
-    moved = {k: (before[k] - v.detach()).abs().max().item() for k, v in model.named_parameters()}
-    assert moved["fc.weight"] == pytest.approx(0.01, rel=1e-3)
-    assert moved[f"blocks.{n - 1}.gcn.conv.weight"] == pytest.approx(0.005, rel=1e-3)
-    assert moved["blocks.0.gcn.conv.weight"] == pytest.approx(0.01 / 2**n, rel=1e-3)
-    assert moved["data_bn.weight"] == pytest.approx(0.01 / 2 ** (n + 1), rel=1e-3)
-    plain = make_optimizer(TrainConfig(), list(model.parameters()), layer_lr_scales(model, 1.0))
-    assert len(plain.param_groups) == 1  # no decay: one group, as without scales
 
 
 def test_layer_decay_flag_trains_resumes_and_is_checked(tiny_ucla, tmp_path, capsys) -> None:

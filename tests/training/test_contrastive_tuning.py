@@ -13,8 +13,8 @@ from torch import nn
 
 from skelapp.app.cli import main as skelapp_main
 from skelapp.core.recognizer import ModelError
+from skelapp.training.checkpoints import load_checkpoint
 from skelapp.training.losses import NeighbourContrast
-from skelapp.training.train import load_checkpoint
 
 
 def test_the_two_views_hide_different_pieces_of_the_same_clips_and_never_padding() -> None:

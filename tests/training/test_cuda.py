@@ -10,8 +10,8 @@ import pytest
 import torch
 from _helpers import SMALL
 
+from skelapp.training.checkpoints import load_checkpoint
 from skelapp.training.cli import export_main, train_main
-from skelapp.training.train import load_checkpoint
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
                                 reason="no CUDA device (or SKELAPP_TEST_CUDA=1 not set)")

@@ -7,12 +7,12 @@ import json
 
 import pytest
 import torch
-from _helpers import SMALL, Fixed, padded_batch, small_model, train_small
+from _helpers import SMALL, Fixed, padded_batch, train_small
 
 from skelapp.app.cli import main as skelapp_main
 from skelapp.core.recognizer import ModelError
+from skelapp.training.checkpoints import load_checkpoint
 from skelapp.training.losses import MaskedReconstruction
-from skelapp.training.train import load_checkpoint
 
 
 def predicting(m: MaskedReconstruction, pred: torch.Tensor) -> MaskedReconstruction:
@@ -155,30 +155,6 @@ def test_pretraining_resumes_leaves_the_classifier_alone_and_a_fine_tune_starts_
     assert "--mask-ratio is a fraction between 0 and 1" in capsys.readouterr().err
 
 
-def test_frozen_epochs_keep_the_backbone_at_zero_then_warm_it_up_under_the_same_cosine() -> None:
-    from skelapp.training.train import TrainConfig, layer_lr_scales, lr_schedule, make_optimizer
-
-    model = small_model()
-    for frozen_epochs, groups in ((0, 1), (2, 2)):
-        cfg = TrainConfig(freeze_epochs=frozen_epochs, lr=0.01)
-        opt = make_optimizer(cfg, list(model.parameters()), layer_lr_scales(model, cfg.layer_decay))
-        assert len(opt.param_groups) == groups  # apart only when something is frozen
-    backbone = next(g for g in opt.param_groups if g.get("backbone"))
-    head = next(g for g in opt.param_groups if not g.get("backbone"))
-    assert {id(p) for p in head["params"]} == {id(p) for p in model.fc.parameters()}
-    sched = lr_schedule(opt, steps=100, warm=4, frozen=20)
-    seen = []
-    for _ in range(100):
-        seen.append((backbone["lr"], head["lr"]))
-        opt.step()
-        sched.step()
-    assert all(b == 0.0 for b, _ in seen[:20]) and seen[20][0] > 0
-    assert seen[3][1] == pytest.approx(0.01)  # the head's own warm-up is over by step 4 ...
-    assert seen[20][0] == pytest.approx(seen[20][1] / 4)  # ... the backbone's starts at step 20
-    assert seen[23][0] == pytest.approx(seen[23][1])  # and ends four steps on: the same cosine from then
-    assert seen[99][0] == pytest.approx(seen[99][1]) and seen[99][1] < 1e-4
-
-
 def test_a_fine_tune_frozen_for_all_its_epochs_is_a_linear_probe(tiny_ucla, tmp_path, capsys) -> None:
     pre = train_small(tiny_ucla, tmp_path, "pre", 1, "--objective", "masked")
     probe = train_small(tiny_ucla, tmp_path, "probe", 2, "--init", str(tmp_path / "pre" / "last.pt"),
@@ -193,27 +169,6 @@ def test_a_fine_tune_frozen_for_all_its_epochs_is_a_linear_probe(tiny_ucla, tmp_
     with pytest.raises(SystemExit):
         train_small(tiny_ucla, tmp_path, "x", 2, "--freeze-epochs", "3")
     assert "--freeze-epochs is a number of epochs from 0 to --epochs (2)" in capsys.readouterr().err
-
-
-def test_decay_to_init_pulls_the_backbone_toward_its_start_and_the_classifier_toward_zero() -> None:
-    from skelapp.training.train import TrainConfig, decay_toward_anchors, make_optimizer
-
-    model = small_model()
-    backbone = [p for n, p in model.named_parameters() if not n.startswith("fc.")]
-    anchors = {id(p): torch.randn_like(p) for p in backbone}
-    cfg = TrainConfig(lr=0.1, weight_decay=0.5)
-    opt = make_optimizer(cfg, list(model.parameters()), anchored=anchors.keys())
-    marked = [g for g in opt.param_groups if g.get("anchored")]
-    assert {id(p) for g in marked for p in g["params"]} == set(anchors)
-    assert all(g["weight_decay"] == 0.0 for g in marked)  # AdamW's own decay is off for them ...
-    assert all(g["weight_decay"] == 0.5 for g in opt.param_groups if not g.get("anchored"))  # ... not for fc
-    before = {id(p): p.detach().clone() for p in model.parameters()}
-    decay_toward_anchors(opt, anchors, cfg.weight_decay)
-    for p in backbone:  # 5 % of the way to the anchor (lr x weight decay)
-        assert torch.allclose(p, before[id(p)] + 0.05 * (anchors[id(p)] - before[id(p)]), atol=1e-6)
-    assert all(torch.equal(p, before[id(p)]) for p in model.fc.parameters())
-    plain = make_optimizer(cfg, list(model.parameters()))  # off: the groups as they always were
-    assert not any(g.get("anchored") for g in plain.param_groups) and len(plain.param_groups) == 1
 
 
 def test_a_fine_tune_decaying_to_its_init_stays_closer_to_it(tiny_ucla, tmp_path, capsys) -> None:

@@ -12,7 +12,7 @@ from _helpers import SMALL, padded_batch, train_small
 from skelapp.training.losses import early_prediction_loss
 from skelapp.training.mixing import aligned_partners, mix_batch
 from skelapp.training.model import CausalSTGCN, ModelConfig, part_joint_indices
-from skelapp.training.train import Objective
+from skelapp.training.objective import Objective
 
 
 def test_partners_are_stretched_onto_each_clips_own_frames() -> None:

@@ -11,9 +11,9 @@ from _helpers import small_model, train_small
 from torch.utils.data import DataLoader
 
 from skelapp.app.cli import main as skelapp_main
+from skelapp.training.checkpoints import load_checkpoint
 from skelapp.training.data import pad_collate
 from skelapp.training.soup import average_weights, recompute_batch_norm
-from skelapp.training.train import load_checkpoint
 
 
 def test_average_is_the_mean_of_float_tensors_and_counters_come_from_the_first() -> None:
