@@ -296,11 +296,12 @@ def check_settings(cfg: TrainConfig) -> None:
                                 + ", ".join(k for k, v in labelled.items() if v))
     if cfg.objective == "masked" and cfg.mask_target not in MASK_TARGETS:
         raise SettingsError(f"unknown mask target {cfg.mask_target!r}; use one of {', '.join(MASK_TARGETS)}")
-    for name in (cfg.dataset, *cfg.cotrain):
-        desc = description_file(name)
-        if uses_lst(cfg) and not desc.exists():
-            raise DatasetError(f"language supervision needs class descriptions {desc}, which do not exist "
-                               f"for {name}; add that file or train with --no-lst")
+    if uses_lst(cfg):  # each trained dataset's classes need their descriptions
+        for name in (cfg.dataset, *cfg.cotrain):
+            desc = description_file(name)
+            if not desc.exists():
+                raise DatasetError(f"language supervision needs class descriptions {desc}, which do not "
+                                   f"exist for {name}; add that file or train with --no-lst")
     if cfg.mix not in MIXES or not 0.0 <= cfg.mix_prob <= 1.0 or cfg.mix_alpha <= 0:
         raise SettingsError(f"mix {cfg.mix!r} (one of {', '.join(MIXES)}), probability {cfg.mix_prob} "
                             f"(0 to 1), alpha {cfg.mix_alpha} (> 0): out of range")

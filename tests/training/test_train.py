@@ -43,7 +43,6 @@ def test_lst_without_class_descriptions_is_refused_before_the_run_starts(tmp_pat
 
 def test_the_same_settings_pass_where_they_fit() -> None:
     check_settings(TrainConfig(objective="masked", mask_target="motion"))  # no labels, no mixing: fine
-    check_settings(TrainConfig(dataset="ntu60", lst=False))  # no class texts needed without LST
     check_settings(TrainConfig(cotrain=["msr-action3d"], mix="parts", mix_prob=1.0))
 
 
