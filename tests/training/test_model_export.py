@@ -21,6 +21,7 @@ from skelapp.training.model import (
     GraphConv,
     JointDrop,
     ModelConfig,
+    PointwiseConv,
     graph_partitions,
     hop_distances,
     part_joint_indices,
@@ -435,6 +436,53 @@ def test_under_bf16_autocast_the_temporal_convs_stay_in_bf16() -> None:
         assert torch.equal(fmap, again)
         with torch.no_grad():
             assert all(s.dtype == torch.float32 for s in m.features(x, m.initial_states(2))[1])
+
+
+def test_pointwise_conv_trains_as_a_matrix_product_equal_to_the_convolution(monkeypatch) -> None:
+    """In training mode a PointwiseConv gives the 1x1 convolution's output and gradients (float
+    rounding apart) without calling it; under bf16 autocast its output stays bf16 (a float32 bias
+    would promote it); in eval mode it is the convolution itself, bit for bit."""
+    torch.manual_seed(0)
+    pw = PointwiseConv(12, 7)
+    conv = torch.nn.Conv2d(12, 7, 1)
+    conv.load_state_dict(pw.state_dict())  # the same parameters under the same keys
+    x = torch.randn(3, 12, 9, 20, requires_grad=True)
+    ref = F.conv2d(x, conv.weight, conv.bias)
+    with monkeypatch.context() as patch:  # training mode never reaches the convolution
+        patch.setattr(torch.nn.Conv2d, "_conv_forward", lambda *a: pytest.fail("convolution called"))
+        y = pw.train()(x)
+    assert y.shape == (3, 7, 9, 20)
+    torch.testing.assert_close(y, ref, atol=1e-5, rtol=1e-5)
+    g = torch.randn_like(y)
+    grads = torch.autograd.grad(y, (x, pw.weight, pw.bias), g)
+    ref_grads = torch.autograd.grad(ref, (x, conv.weight, conv.bias), g)
+    for a, b in zip(grads, ref_grads, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert pw(x).dtype == torch.bfloat16
+    with torch.no_grad():
+        assert torch.equal(pw.eval()(x), F.conv2d(x, conv.weight, conv.bias))
+
+
+def test_a_model_trains_the_same_with_its_1x1_convs_as_matrix_products(monkeypatch) -> None:
+    """The whole stream in training mode: logits and parameter gradients with PointwiseConv's
+    matrix products match those of the plain 1x1 convolutions (float rounding apart)."""
+    m = _random_model(3, window=16, readout="parts")
+    x = torch.randn(2, 25, 20, 6)
+
+    def logits_and_grads() -> list[torch.Tensor]:
+        m.zero_grad()
+        torch.manual_seed(1)  # the same dropout draws
+        logits, _ = m.train().forward_offline(x)
+        logits.square().mean().backward()
+        return [logits.detach(), *(p.grad.clone() for p in m.parameters() if p.grad is not None)]
+
+    fast = logits_and_grads()
+    monkeypatch.setattr(PointwiseConv, "forward", torch.nn.Conv2d.forward)
+    plain = logits_and_grads()
+    assert len(fast) == len(plain) > 10
+    for a, b in zip(fast, plain, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-3)
 
 
 def test_gated_window_is_a_learned_weighted_mean_of_frames_since_the_stream_started() -> None:
