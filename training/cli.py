@@ -78,9 +78,10 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
-                   help="training arithmetic: auto (default: bf16 where the device computes it natively, "
-                        "i.e. AVX-512 BF16 / AMX CPUs and bf16-capable GPUs, where it is about 1.6x faster; "
-                        "else fp32), bf16 mixed precision (weights stay float32), or fp32")
+                   help="training arithmetic: auto (default: bf16 on bf16-capable GPUs, CPUs with AMX and "
+                        "AMD CPUs with AVX-512 BF16, where it is faster (1.6x on a 2-core AMD EPYC); else "
+                        "fp32, also on Intel CPUs with AVX-512 BF16 but no AMX, where bf16 was slower), "
+                        "bf16 mixed precision (weights stay float32), or fp32")
     p.add_argument("--batching", choices=tuple(BATCHINGS), default="raw",
                    help="bucket batches by recorded clip length, or by this epoch's augmented length "
                         "(less padding, about 1.2x faster; not the default: see the model card)")

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from skelapp.core.errors import SkelappError
 from skelapp.core.normalize import FeatureConfig
@@ -44,11 +43,9 @@ from .losses import (
     NeighbourContrast,
 )
 from .metrics import score, unseen_score
-from .mixing import mix_batch
 from .model import CausalSTGCN, ModelConfig
 from .objective import Objective
 from .optim import (
-    decay_toward_anchors,
     init_anchors,
     layer_lr_scales,
     lr_schedule,
@@ -56,6 +53,7 @@ from .optim import (
     weight_average,
 )
 from .precision import resolve_precision
+from .step import TrainingStep
 from .text import class_text_embeddings, description_file
 
 
@@ -368,6 +366,32 @@ def restore(path: Path, device: torch.device, model: CausalSTGCN, ema: AveragedM
     return ck["epoch"] + 1, ck["history"], ck["best"]
 
 
+def validation_metric(scored: CausalSTGCN, data: RunData, device: torch.device, epoch: int,
+                      rec: dict) -> float:
+    """The metric that picks ``best.pt`` after *epoch*: validation top-1 plus half the top-1 at 40 %
+    observed (both added to the epoch's record *rec*), or the epoch itself when nothing is held out
+    (the latest epoch is then the best)."""
+    if not len(data.val_idx):
+        return float(epoch)
+    logits = [lg[:, : len(data.labels)]
+              for lg in predict_clips(scored, [data.clips.features[i] for i in data.val_idx], device)]
+    s = score(logits, data.clips.targets[data.val_idx])
+    rec.update(val_top1=s["top1"], val_early40=s["early"]["0.4"])
+    return s["top1"] + 0.5 * s["early"]["0.4"]
+
+
+def save_epoch(out: Path, state: dict, is_best: bool) -> None:
+    """Write an epoch's checkpoints: ``best.pt`` (weights only) when *is_best*, the resumable
+    ``last.pt`` through a temporary file (an interrupted write keeps the previous one), and
+    ``history.json``."""
+    if is_best:
+        torch.save({"model": state["model"], "meta": state["meta"], "epoch": state["epoch"]}, out / "best.pt")
+    tmp = out / "last.pt.tmp"
+    torch.save(state, tmp)
+    tmp.replace(out / "last.pt")
+    (out / "history.json").write_text(json.dumps(state["history"], indent=1))
+
+
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epochs: bool = True) -> dict:
     """Train per *cfg*; writes ``last.pt``, ``best.pt`` (by validation), ``history.json`` and
     ``result.json`` (test split, best-on-validation weights) in ``cfg.out``. ``progress``: bars;
@@ -393,8 +417,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     if relabelled and rank == 0 and progress:
         print(f"corrected the labels of {len(relabelled)} training clips ({cfg.label_fixes or 'bundled'} "
               f"label fixes), e.g. {relabelled[0]}")
+    ckpt_path = out / "last.pt"
     model = build(cfg, clips).to(device)
-    if cfg.init and not (resume and (Path(cfg.out) / "last.pt").exists()):
+    if cfg.init and not (resume and ckpt_path.exists()):
         kept = init_from(model, cfg.init)
         if rank == 0 and progress:
             print(f"initialised {kept} tensors from {cfg.init}")
@@ -413,7 +438,6 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     ema = weight_average(model, cfg.ema_epochs, len(sampler))
     scored = ema.module if ema is not None else model  # the weights that are evaluated and saved
     start, history, best = 0, [], -1.0
-    ckpt_path = out / "last.pt"
     if resume and ckpt_path.exists():
         start, history, best = restore(ckpt_path, device, model, ema, opt, sched, heads)
         if rank == 0:
@@ -434,49 +458,17 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     if cfg.cotrain:  # the classifier's rows after this dataset's (dropped by load_checkpoint)
         meta["cotrain_labels"] = clips.labels[len(labels):]
     (out / "config.json").write_text(json.dumps(meta, indent=1))
+    step = TrainingStep(net, model, opt, sched, params, device, precision, backbone_params, frozen_steps,
+                        anchors, cfg.weight_decay, ema, teacher, cfg.mix, cfg.mix_prob, cfg.mix_alpha)
     for epoch in range(start, cfg.epochs):
         start_epoch(cfg, ds, sampler, epoch, rank)
         mix_rng = np.random.default_rng([cfg.seed, rank, epoch, 52])  # per epoch: resumes alike
-        net.train()
-        t0, tot, n = time.time(), 0.0, 0
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress or rank > 0,
-                   leave=False)
-        for x, mask, y in bar:
-            x, mask, y = x.to(device), mask.to(device), y.to(device)
-            mix = mix_batch(x, mask, y, cfg.mix, cfg.mix_prob, cfg.mix_alpha, mix_rng)
-            if mix is not None:
-                x = mix.x
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-                soft = None
-                if teacher is not None:
-                    with torch.no_grad():
-                        soft = teacher.forward_offline(x)[0]
-                loss = net(x, mask, y, soft, *((mix.partner_labels, mix.lam) if mix else ()))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if sched.last_epoch < frozen_steps:  # frozen: no say in the clipping, no Adam moments
-                for p in backbone_params:
-                    p.grad = None
-            torch.nn.utils.clip_grad_norm_(params, 5.0)
-            if anchors:
-                decay_toward_anchors(opt, anchors, cfg.weight_decay)
-            opt.step()
-            sched.step()
-            if ema is not None:
-                ema.update_parameters(model)
-            tot, n = tot + float(loss.detach()) * len(y), n + len(y)
-            bar.set_postfix(loss=f"{tot / n:.3f}")
-        rec = {"epoch": epoch + 1, "loss": tot / max(n, 1), "seconds": time.time() - t0,
+        t0 = time.time()
+        loss = step.epoch(loader, mix_rng, f"epoch {epoch + 1}/{cfg.epochs}", progress and rank == 0)
+        rec = {"epoch": epoch + 1, "loss": loss, "seconds": time.time() - t0,
                "lr": max(g["lr"] for g in opt.param_groups), "peak_rss_mb": peak_rss_mb()}
         if rank == 0:
-            if len(val_idx):
-                logits = [lg[:, : len(labels)]
-                          for lg in predict_clips(scored, [clips.features[i] for i in val_idx], device)]
-                s = score(logits, clips.targets[val_idx])
-                rec.update(val_top1=s["top1"], val_early40=s["early"]["0.4"])
-                metric = s["top1"] + 0.5 * s["early"]["0.4"]
-            else:
-                metric = float(epoch)
+            metric = validation_metric(scored, data, device, epoch, rec)
             history.append(rec)
             if log_epochs:
                 print(json.dumps(rec))
@@ -488,13 +480,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
                      "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
             if ema is not None:
                 state.update(trained_model=model.state_dict(), ema_n=ema.n_averaged.clone())
-            if metric > best:
-                best = metric
-                torch.save({"model": scored.state_dict(), "meta": meta, "epoch": epoch}, out / "best.pt")
-            tmp = out / "last.pt.tmp"
-            torch.save(state, tmp)
-            tmp.replace(ckpt_path)
-            (out / "history.json").write_text(json.dumps(history, indent=1))
+            save_epoch(out, state, metric > best)
+            best = max(best, metric)
     result: dict = {}
     if rank == 0 and self_supervised:  # nothing to score: the classifier was never trained
         result = {"objective": cfg.objective, "epoch": cfg.epochs,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import onnx
 import pytest
 import torch
 from torch.nn import functional as F
@@ -143,6 +144,10 @@ def test_onnx_matches_torch(tmp_path, kw) -> None:
     assert FeatureConfig.from_dict(json.loads(meta["skelapp.feature_config"])) == FeatureConfig()
     shapes = json.loads(meta["skelapp.state_shapes"])
     assert shapes == [list(s) for s in m.state_shapes()]
+
+    # every convolution, the 1x1 PointwiseConvs included, is exported as one (ORT streams it faster)
+    ops = [node.op_type for node in onnx.load(str(path)).graph.node]
+    assert ops.count("Conv") == sum(isinstance(mod, torch.nn.Conv1d | torch.nn.Conv2d) for mod in m.modules())
 
     rec = StreamingRecognizer(path, prefer_gpu=False)
     clip = np.random.default_rng(3).normal(size=(70, 20, 6)).astype(np.float32)
