@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the shipped default model (assets/model.onnx): NW-UCLA joint + bone streams for seeds 0
 # and 1 (four streams, docs/decisions/dev63.md), the default recipe on the whole training split
-# (views 1+2; bf16 mixed precision where the CPU/GPU has native bf16, else fp32), co-trained with MSR
+# (views 1+2; `--precision auto`: bf16 mixed precision where it is faster, else fp32), co-trained with MSR
 # Action3D's training split and with the body-part readout (docs/decisions/dev62.md), exported as one
 # ensemble ONNX file and evaluated on view 3 through ONNX Runtime. EPOCHS (default 50) fine-tune
 # epochs per stream with DROPOUT (default 0.0; the pretraining keeps MODEL's, 0.1 unless MODEL sets
@@ -19,7 +19,8 @@
 # THREADS: CPU threads per run (default 1, for PARALLEL=2 on two cores). The under-1-h profile (README):
 # SEEDS=0 PRETRAIN_EPOCHS=40 EPOCHS=40, the joint + bone pair, ~53 min on the 2-core EPYC
 # (docs/decisions/profile-pair40.md, profile-pair40-d0.md); faster: STREAMS=joint SEEDS=0 PARALLEL=1
-# THREADS=2 PRETRAIN_EPOCHS=50 EPOCHS=50 (one stream on two cores, ~43 min on the EPYC; profile-one-d0.md).
+# THREADS=2 PRETRAIN_EPOCHS=50 EPOCHS=50 (one stream on two cores, ~43 min on the EPYC, ~52 min on the
+# 2-core Intel Xeon; profile-one-d0.md, profile-one-fp32.md).
 # PRETRAIN_EPOCHS (default 100, adopted by docs/decisions/dev79.md) first pretrains one network per
 # stream kind without labels for that many epochs (`--objective masked`, seed 0, OUT/pretrain_<stream>),
 # and every run of that kind starts from it (`--init`); 0 = from random weights, as every bundled
