@@ -58,6 +58,12 @@ def default_recording_path() -> Path:
     return folder / f"recording_{datetime.now():%Y%m%d_%H%M%S}.skel.npz"
 
 
+def source_title(name: str) -> str:
+    """A source's id as a status line says it: ``replay:a.skeleton`` -> ``replay a.skeleton``."""
+    kind, _, what = name.partition(":")
+    return f"{kind} {what}" if what else kind
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -256,7 +262,7 @@ class MainWindow(QMainWindow):
         pipeline.start()
         self._show_session(spec, recognizer, source)
         self.controls.set_running(True)
-        self.statusBar().showMessage(f"Running {self.source_name}", 4000)
+        self.statusBar().showMessage(f"Running {source_title(self.source_name)}", 4000)
         self._update_status(force=True)
         return True
 
@@ -330,7 +336,7 @@ class MainWindow(QMainWindow):
         if err:
             self._error(err)
         else:
-            self.statusBar().showMessage(f"Finished {self.source_name}", 5000)
+            self.statusBar().showMessage(f"Finished {source_title(self.source_name)}", 5000)
 
     def toggle_fullscreen(self) -> None:
         if self.isFullScreen():

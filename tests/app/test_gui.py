@@ -113,6 +113,7 @@ def test_replay_drives_widgets(window, qtbot, ntu_dir, model) -> None:
         assert w.description.descriptions[shown].action.split()[0] in w.description.text()
     assert w.state == "stopped" and w.controls.start_btn.isEnabled()
     assert "FPS" in w.status_fps.text() and w.status_provider.text().startswith("CPU")
+    assert w.statusBar().currentMessage().startswith(f"Finished replay {NTU_ONE}")
 
 
 def test_log_is_written_from_the_gui(window, qtbot, ntu_dir, model, tmp_path) -> None:
