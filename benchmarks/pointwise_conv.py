@@ -20,11 +20,11 @@ import time
 
 import torch
 from torch import nn
+from train_speed import SHIPPED_MODEL  # this folder's: the shipped recipe's stream
 
 from skelapp.training import model as model_module
 from skelapp.training.model import CausalSTGCN, ModelConfig
 
-SHIPPED_MODEL = {"readout": "parts", "dropout": 0.0}  # scripts/train_default.sh's MODEL with its DROPOUT
 VARIANTS = {"matmul": model_module.PointwiseConv.forward, "conv": nn.Conv2d.forward}
 
 
