@@ -22,16 +22,16 @@ import torch
 from torch import nn
 from train_speed import SHIPPED_MODEL  # this folder's: the shipped recipe's stream
 
-from skelapp.training import model as model_module
+from skelapp.training import layers
 from skelapp.training.model import CausalSTGCN, ModelConfig
 
-VARIANTS = {"matmul": model_module.PointwiseConv.forward, "conv": nn.Conv2d.forward}
+VARIANTS = {"matmul": layers.PointwiseConv.forward, "conv": nn.Conv2d.forward}
 
 
 def step_ms(variant: str, precision: str, x: torch.Tensor, y: torch.Tensor, steps: int,
             num_classes: int) -> float:
     """Median milliseconds of a training step of a fresh model (seed 0) after three warm-up steps."""
-    model_module.PointwiseConv.forward = VARIANTS[variant]
+    layers.PointwiseConv.forward = VARIANTS[variant]
     try:
         torch.manual_seed(0)
         model = CausalSTGCN(ModelConfig(num_classes=num_classes, **SHIPPED_MODEL)).train()
@@ -48,7 +48,7 @@ def step_ms(variant: str, precision: str, x: torch.Tensor, y: torch.Tensor, step
             times.append(time.perf_counter() - start)
         return 1000 * statistics.median(times[3:])
     finally:
-        model_module.PointwiseConv.forward = VARIANTS["matmul"]
+        layers.PointwiseConv.forward = VARIANTS["matmul"]
 
 
 def main(argv: list[str] | None = None) -> None:

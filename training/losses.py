@@ -9,7 +9,8 @@ from torch.nn import functional as F
 
 from skelapp.core.layouts import CANONICAL
 
-from .model import BODY_PARTS, STBlock, graph_partitions, part_joint_indices
+from .graph import BODY_PARTS, graph_partitions, part_joint_indices
+from .layers import STBlock
 
 TEXT_PARTS = ("action", *BODY_PARTS)  # order of the text embeddings per class
 

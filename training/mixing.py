@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from .choices import MIXES
-from .model import part_joint_indices
+from .graph import part_joint_indices
 
 
 @dataclass(frozen=True)

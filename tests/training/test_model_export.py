@@ -14,22 +14,10 @@ from skelapp.core.layouts import CANONICAL
 from skelapp.core.normalize import FeatureConfig, mirror_features
 from skelapp.core.recognizer import StreamingRecognizer
 from skelapp.training.export import export_onnx, make_test_model, read_metadata
-from skelapp.training.model import (
-    BODY_PARTS,
-    CausalSTGCN,
-    CausalWindowPool,
-    EnsembleSTGCN,
-    GraphConv,
-    JointDrop,
-    ModelConfig,
-    PointwiseConv,
-    graph_partitions,
-    hop_distances,
-    part_joint_indices,
-    receptive_field,
-    streaming_macs,
-    window_sums,
-)
+from skelapp.training.graph import BODY_PARTS, part_joint_indices
+from skelapp.training.layers import GraphConv, PointwiseConv
+from skelapp.training.model import CausalSTGCN, EnsembleSTGCN, ModelConfig, receptive_field, streaming_macs
+from skelapp.training.window_pool import CausalWindowPool
 
 
 def _random_model(seed: int = 0, **kw) -> CausalSTGCN:
@@ -238,22 +226,9 @@ def test_graph_groups_give_each_channel_group_its_own_adjacency() -> None:
     assert ModelConfig.from_dict(old).graph_groups == 1
 
 
-def test_graph_hops_add_a_partition_per_bone_distance() -> None:
-    """graph_hops=3: partitions 4 and 5 link joints exactly two and three bones apart (counted on
-    the skeleton, by joint names), each column averaging its neighbours; 1 is ST-GCN's three."""
-    idx = CANONICAL.index
-    dist = hop_distances()
-    assert (dist == dist.T).all() and (np.diag(dist) == 0).all() and dist.min() >= 0
-    assert dist[idx("hand_left"), idx("elbow_left")] == 2  # hand - wrist - elbow
-    assert dist[idx("hand_left"), idx("shoulder_left")] == 3
-    assert dist[idx("hand_left"), idx("hand_right")] == 8  # across the shoulders
-    assert dist[idx("foot_left"), idx("hip_center")] == 4
-    assert graph_partitions(hops=1).shape == (3, 20, 20)
-    parts = graph_partitions(hops=3)
-    assert parts.shape == (5, 20, 20)
-    for k in (2, 3):
-        assert ((parts[k + 1] > 0) == (dist == k)).all()
-        assert np.allclose(parts[k + 1].sum(0), 1.0)  # every joint has a joint k bones away
+def test_graph_hops_give_every_block_a_partition_per_bone_distance() -> None:
+    """graph_hops=3: every block mixes joints over five partitions (test_graph.py checks them),
+    at a higher streaming cost; configs saved before the option load as ST-GCN's three."""
     m = _random_model(14, window=16, graph_hops=3)
     assert all(b.gcn.k == 5 and b.gcn.offset.shape[0] == 5 for b in m.blocks)
     assert streaming_macs(m) > streaming_macs(_random_model(14, window=16))
@@ -338,26 +313,6 @@ def test_dynamic_graph_mixes_joints_by_each_frames_own_pose() -> None:
     assert streaming_macs(m) > streaming_macs(_random_model(13, window=16))
 
 
-def test_joint_drop_zeroes_whole_joint_neighbourhoods_in_training_only() -> None:
-    drop = JointDrop(0.2)
-    x = torch.rand(2000, 3, 4, CANONICAL.num_joints) + 0.5  # (B, C, T, V), no zeros of its own
-    torch.manual_seed(0)
-    y = drop.train()(x)
-    dropped = (y == 0).all(dim=2).all(dim=1)  # (B, V): a joint is dropped over all channels/frames
-    assert ((y == 0) == dropped[:, None, None, :]).all()  # ...or not at all
-    assert 0.12 < dropped.float().mean() < 0.25  # about the asked fraction
-    kept = ~dropped
-    scale = CANONICAL.num_joints / kept.sum(1).float()
-    assert torch.allclose(y, x * (kept * scale[:, None]).float()[:, None, None, :])  # rescaled
-    # neighbourhoods, not single joints: every dropped joint has a dropped neighbour (it was a seed,
-    # whose neighbours went with it, or a seed's neighbour)
-    bones = torch.from_numpy(CANONICAL.adjacency())
-    assert ((dropped.float() @ bones) > 0)[dropped].all()
-    assert torch.equal(drop.eval()(x), x)
-    with pytest.raises(ValueError, match="drop_joints"):
-        JointDrop(1.0)
-
-
 def test_drop_path_skips_whole_branches_per_sample_in_training_only() -> None:
     """Stochastic depth: in training each sample either skips a block's branch (output = the
     shortcut alone) or keeps it scaled by 1 / (1 - p); the rate rises linearly with depth from 0;
@@ -408,25 +363,6 @@ def test_window_mean_and_max_count_only_frames_since_the_stream_started() -> Non
         CausalSTGCN(ModelConfig(window_pool="median"))
 
 
-def test_window_sums_are_the_sliding_sums_of_an_average_pool() -> None:
-    """window_sums (a running sum, O(L)) gives window x avg_pool1d (O(L x window)) on clips of the
-    lengths training and long offline evaluation see; a change at frame t moves the sums of the windows
-    that hold it, none before them and (up to rounding) none after them."""
-    torch.manual_seed(0)
-    for length, window in ((70, 64), (300, 64), (5000, 64), (9, 4)):
-        z = torch.rand(3, 7, length) * 4.0  # post-ReLU features are >= 0
-        ref = F.avg_pool1d(z, window, stride=1) * window
-        got = window_sums(z, window)
-        assert got.shape == ref.shape == (3, 7, length - window + 1)
-        assert torch.allclose(got, ref, rtol=1e-5, atol=1e-5 * window)
-    z = torch.rand(1, 2, 100)
-    z2 = z.clone()
-    z2[:, :, 80] += 1.0
-    moved = (window_sums(z2, 16) - window_sums(z, 16)).abs().amax(dim=(0, 1))
-    assert moved[: 80 - 15].amax() == 0 and moved[80 - 15 : 81].amin() > 0.99
-    assert moved[81:].amax() < 1e-5
-
-
 def test_under_bf16_autocast_the_temporal_convs_stay_in_bf16() -> None:
     """A float32 state concatenated with bf16 activations would promote each temporal conv's input
     to float32 (and the conv cast it back): the states that come out stay bf16, the logits are the
@@ -441,32 +377,6 @@ def test_under_bf16_autocast_the_temporal_convs_stay_in_bf16() -> None:
         assert torch.equal(fmap, again)
         with torch.no_grad():
             assert all(s.dtype == torch.float32 for s in m.features(x, m.initial_states(2))[1])
-
-
-def test_pointwise_conv_trains_as_a_matrix_product_equal_to_the_convolution(monkeypatch) -> None:
-    """In training mode a PointwiseConv gives the 1x1 convolution's output and gradients (float
-    rounding apart) without calling it; under bf16 autocast its output stays bf16 (a float32 bias
-    would promote it); in eval mode it is the convolution itself, bit for bit."""
-    torch.manual_seed(0)
-    pw = PointwiseConv(12, 7)
-    conv = torch.nn.Conv2d(12, 7, 1)
-    conv.load_state_dict(pw.state_dict())  # the same parameters under the same keys
-    x = torch.randn(3, 12, 9, 20, requires_grad=True)
-    ref = F.conv2d(x, conv.weight, conv.bias)
-    with monkeypatch.context() as patch:  # training mode never reaches the convolution
-        patch.setattr(torch.nn.Conv2d, "_conv_forward", lambda *a: pytest.fail("convolution called"))
-        y = pw.train()(x)
-    assert y.shape == (3, 7, 9, 20)
-    torch.testing.assert_close(y, ref, atol=1e-5, rtol=1e-5)
-    g = torch.randn_like(y)
-    grads = torch.autograd.grad(y, (x, pw.weight, pw.bias), g)
-    ref_grads = torch.autograd.grad(ref, (x, conv.weight, conv.bias), g)
-    for a, b in zip(grads, ref_grads, strict=True):
-        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert pw(x).dtype == torch.bfloat16
-    with torch.no_grad():
-        assert torch.equal(pw.eval()(x), F.conv2d(x, conv.weight, conv.bias))
 
 
 def test_a_model_trains_the_same_with_its_1x1_convs_as_matrix_products(monkeypatch) -> None:
@@ -598,31 +508,6 @@ def test_mirror_averaging_equals_members_on_mirrored_input_and_streams(tmp_path)
     meta = read_metadata(path)
     assert json.loads(meta["skelapp.mirror_averaged"]) is True
     assert len(StreamingRecognizer(path, prefer_gpu=False).info.state_shapes) == len(ens.state_shapes())
-
-
-def test_batch_norm_with_a_frame_mask_uses_the_real_frames_only() -> None:
-    """Statistics (and running statistics) of a padded batch equal plain BatchNorm's on the real
-    frames packed together; without a mask, or in eval mode, it is the module itself."""
-    from skelapp.training.model import batch_norm
-
-    torch.manual_seed(0)
-    x = torch.randn(3, 4, 7, 5) * 3 + 1
-    mask = torch.tensor([[True] * 7, [True] * 4 + [False] * 3, [True] * 2 + [False] * 5])
-    x = x.masked_fill(~mask[:, None, :, None], 100.0)  # padding far off: it must not move the statistics
-    packed = x.permute(0, 2, 3, 1)[mask].reshape(1, -1, 4).permute(0, 2, 1)  # (1, C, frames x V)
-    masked, plain = torch.nn.BatchNorm2d(4).train(), torch.nn.BatchNorm1d(4).train()
-    for bn in (masked, plain):
-        bn.weight.data.uniform_(0.5, 2.0)
-        bn.bias.data.normal_()
-    plain.load_state_dict(masked.state_dict())
-    y = batch_norm(masked, x, mask)
-    ref = plain(packed)
-    assert torch.allclose(y.permute(0, 2, 3, 1)[mask].reshape(1, -1, 4).permute(0, 2, 1), ref, atol=1e-5)
-    for name in ("running_mean", "running_var", "num_batches_tracked"):
-        assert torch.allclose(getattr(masked, name).float(), getattr(plain, name).float(), atol=1e-5), name
-    assert torch.equal(batch_norm(masked, x, None), masked(x))  # no mask: the module
-    masked.eval()
-    assert torch.equal(batch_norm(masked, x, mask), masked(x))  # eval: running statistics
 
 
 @pytest.mark.parametrize("masked", [False, True])
