@@ -57,9 +57,12 @@ def _joints(path: Path, skel) -> np.ndarray:
                     raise SkeletonFormatError(path, f"expected skeletons[{t}][{j}] to be [x, y, z] numbers, "
                                               f"got {json.dumps(p)[:40]}", 1)
         raise SkeletonFormatError(path, f"expected skeletons of shape [T][{v}][3]", 1)
-    if not np.isfinite(arr).all():
-        t, j = np.argwhere(~np.isfinite(arr))[0][:2]
-        raise SkeletonFormatError(path, f"expected finite numbers in skeletons[{t}][{j}]", 1)
+    # stored as float32: a finite number beyond its range (a flipped exponent) would become inf there
+    bad = ~(np.abs(arr) <= np.finfo(np.float32).max)
+    if bad.any():
+        t, j = np.argwhere(bad)[0][:2]
+        msg = f"expected finite numbers within float32's range in skeletons[{t}][{j}]"
+        raise SkeletonFormatError(path, f"{msg}, got {json.dumps(skel[t][j])[:60]}", 1)
     return arr.astype(np.float32)
 
 

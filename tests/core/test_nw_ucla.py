@@ -73,6 +73,9 @@ def test_errors(tmp_path):
     assert "skeletons[0][0]" in _bad(tmp_path, {"skeletons": [[[True, 1, 2]] + frame[1:]]}).reason
     nan_frame = json.dumps(frame).replace("0.1", "NaN", 1)
     assert "finite" in _bad(tmp_path, '{"skeletons": [' + nan_frame + "]}").reason
+    # finite as a double, inf as the float32 the reader stores (a fuzzed exponent found it)
+    huge = _bad(tmp_path, '{"skeletons": [' + json.dumps(frame).replace("3.0", "3e+39", 1) + "]}").reason
+    assert "float32" in huge and "skeletons[0][0]" in huge and "3e+39" in huge
     assert "non-empty" in _bad(tmp_path, {"skeletons": []}).reason
     assert "label" in _bad(tmp_path, {"skeletons": [frame], "label": "one"}).reason
     assert "empty" in _bad(tmp_path, "").reason
