@@ -17,7 +17,7 @@ import numpy as np
 from .errors import SkeletonFormatError
 from .layouts import KINECT_V1
 from .skeleton import SkeletonSequence
-from .text_io import read_text
+from .text_io import first_beyond_float32, read_text
 
 FPS = 15.0
 _NAME_RE = re.compile(r"a(\d+)_s(\d+)_e(\d+)_v(\d+)")
@@ -57,10 +57,9 @@ def _joints(path: Path, skel) -> np.ndarray:
                     raise SkeletonFormatError(path, f"expected skeletons[{t}][{j}] to be [x, y, z] numbers, "
                                               f"got {json.dumps(p)[:40]}", 1)
         raise SkeletonFormatError(path, f"expected skeletons of shape [T][{v}][3]", 1)
-    # stored as float32: a finite number beyond its range (a flipped exponent) would become inf there
-    bad = ~(np.abs(arr) <= np.finfo(np.float32).max)
-    if bad.any():
-        t, j = np.argwhere(bad)[0][:2]
+    at = first_beyond_float32(arr)  # stored as float32: a flipped exponent would become inf there
+    if at is not None:
+        t, j = at[:2]
         msg = f"expected finite numbers within float32's range in skeletons[{t}][{j}]"
         raise SkeletonFormatError(path, f"{msg}, got {json.dumps(skel[t][j])[:60]}", 1)
     return arr.astype(np.float32)

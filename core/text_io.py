@@ -55,6 +55,13 @@ def parse_int(path: str | Path, token: str, line: int, what: str, lo: int | None
     return v
 
 
+def first_beyond_float32(values: np.ndarray) -> tuple[int, ...] | None:
+    """Index of the first value that is no finite float32 (NaN, inf, or a double beyond float32's
+    range, which the readers' float32 arrays would hold as inf); None if there is none."""
+    bad = ~(np.abs(values) <= np.finfo(np.float32).max)
+    return tuple(int(i) for i in np.argwhere(bad)[0]) if bad.any() else None
+
+
 def parse_rows(path: str | Path, rows: list[list[str]], line_numbers: list[int] | np.ndarray, n_fields: int,
                what: str) -> np.ndarray:
     """Validate that every row has *n_fields* finite numbers; return ``(len(rows), n_fields)`` float64.
@@ -78,10 +85,9 @@ def parse_rows(path: str | Path, rows: list[list[str]], line_numbers: list[int] 
                     int(line_numbers[k // n_fields])) from None
         raise SkeletonFormatError(path, f"unparseable numbers ({what})", int(line_numbers[0])) from None
     data = data.reshape(len(rows), n_fields)
-    # readers store float32: a number beyond its range would become inf there
-    bad = ~(np.abs(data) <= np.finfo(np.float32).max)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
+    at = first_beyond_float32(data)
+    if at is not None:
+        i, j = at
         msg = f"expected a finite number in field {j + 1} ({what}), got {rows[i][j]!r}"
         raise SkeletonFormatError(path, msg, int(line_numbers[i]))
     return data
