@@ -23,6 +23,17 @@ def part_joint_indices(layout: JointLayout = CANONICAL) -> list[list[int]]:
     return [[layout.index(j) for j in joints] for joints in BODY_PARTS.values()]
 
 
+def lateral_part_sides(layout: JointLayout = CANONICAL) -> list[tuple[list[int], list[int]]]:
+    """For each of :data:`BODY_PARTS` whose joints all have a side (hands, arms, legs, feet), in
+    its order: the indices of its left joints and of its right joints."""
+    sides = []
+    for joints in BODY_PARTS.values():
+        if all(j.endswith(("_left", "_right")) for j in joints):
+            sides.append(([layout.index(j) for j in joints if j.endswith("_left")],
+                          [layout.index(j) for j in joints if j.endswith("_right")]))
+    return sides
+
+
 def hop_distances(layout: JointLayout = CANONICAL) -> np.ndarray:
     """``(V, V)`` number of bones on the shortest path between two joints (-1 if unconnected)."""
     adj = layout.adjacency()  # 0/1

@@ -31,11 +31,11 @@ from skelapp.core.layouts import CANONICAL
 from skelapp.core.normalize import mirror_sign
 
 from .choices import STREAMS
-from .graph import BODY_PARTS, graph_partitions, part_joint_indices
+from .graph import BODY_PARTS, graph_partitions, lateral_part_sides, part_joint_indices
 from .layers import TEMPORAL_CONVS, STBlock, batch_norm
 from .window_pool import WINDOW_POOLS, CausalWindowPool
 
-READOUTS = ("joints", "parts", "joints_meanmax")
+READOUTS = ("joints", "parts", "parts_lateral", "joints_meanmax")
 
 
 @dataclass
@@ -55,7 +55,9 @@ class ModelConfig:
     # what the window pool reads per frame: "joints" (the last block's map averaged over all joints)
     # or "parts" (averaged over each of BODY_PARTS, side by side: len(BODY_PARTS) times the channels)
     # or "joints_meanmax" (the mean and the maximum over all joints, side by side: twice the channels;
-    # a hand-only activation is not diluted by the other 19 joints)
+    # a hand-only activation is not diluted by the other 19 joints), or "parts_lateral" ("parts" and,
+    # for each part with sides (hands, arms, legs, feet), |left side's mean - right side's mean|: how
+    # differently the two sides move, e.g. one hand or both, the same for a mirror image)
     readout: str = "joints"
     dropout: float = 0.1
     stream: str = "joint"  # joint | bone | joint_bone (see module docstring)
@@ -136,16 +138,25 @@ class CausalSTGCN(nn.Module):
         self.blocks = nn.ModuleList(blocks)
         self.joint_embed = (nn.Parameter(torch.zeros(1, cfg.channels[0], 1, cfg.num_joints))
                             if cfg.joint_embedding else None)
-        # readout "parts": a (V, P) matrix averaging each body part's joints; "joints": none (the mean)
+        # readout "parts": a (V, P) matrix averaging each body part's joints ("parts_lateral": then
+        # each sided part's left joints, then its right joints); "joints": none (the mean)
+        groups, sides = [], []
+        if cfg.readout in ("parts", "parts_lateral"):
+            groups = part_joint_indices()
+        if cfg.readout == "parts_lateral":
+            sides = lateral_part_sides()
+            groups += [left for left, _ in sides] + [right for _, right in sides]
         part_means = None
-        if cfg.readout == "parts":
-            part_means = torch.zeros(cfg.num_joints, len(BODY_PARTS))
-            for k, joints in enumerate(part_joint_indices()):
+        if groups:
+            part_means = torch.zeros(cfg.num_joints, len(groups))
+            for k, joints in enumerate(groups):
                 part_means[joints, k] = 1.0 / len(joints)
         self.register_buffer("part_means", part_means, persistent=False)
         self.feature_dim = cin  # channels per joint (what language supervision pools)
-        # channels per frame that the window pool reads: C per joint mean, part mean or joint maximum
-        self.readout_dim = cin * {"joints": 1, "joints_meanmax": 2, "parts": len(BODY_PARTS)}[cfg.readout]
+        # channels per frame that the window pool reads: C per joint mean, part mean (and side
+        # difference) or joint maximum
+        self.readout_dim = cin * {"joints": 1, "joints_meanmax": 2, "parts": len(BODY_PARTS),
+                                  "parts_lateral": len(BODY_PARTS) + len(sides)}[cfg.readout]
         self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax",
                                      channels=self.readout_dim, gated=cfg.window_pool == "gated")
         self.fc = nn.Linear(self.readout_dim * (2 if self.pool.with_max else 1), cfg.num_classes)
@@ -196,9 +207,13 @@ class CausalSTGCN(nn.Module):
 
     def head(self, fmap: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         """Joint- (or part-) pooled map -> windowed mean -> per-frame logits ``(B, T, K)``."""
-        if self.config.readout == "parts":
+        if self.part_means is not None:
             b, _, t, _ = fmap.shape
-            per_frame = torch.matmul(fmap, self.part_means)  # (B, C, T, P)
+            per_frame = torch.matmul(fmap, self.part_means)  # (B, C, T, P [+ 2 L sides])
+            if self.config.readout == "parts_lateral":
+                p, sides = len(BODY_PARTS), per_frame[..., len(BODY_PARTS):]
+                half = sides.shape[3] // 2
+                per_frame = torch.cat([per_frame[..., :p], (sides[..., :half] - sides[..., half:]).abs()], 3)
             per_frame = per_frame.permute(0, 3, 1, 2).reshape(b, self.readout_dim, t)  # part-major
         elif self.config.readout == "joints_meanmax":
             per_frame = torch.cat([fmap.mean(dim=3), fmap.amax(dim=3)], dim=1)  # (B, 2C, T)
@@ -317,8 +332,8 @@ def streaming_macs(model: CausalSTGCN | EnsembleSTGCN) -> int:
         macs += b.tcn.macs_per_joint() * v  # temporal conv
         if not isinstance(b.res, nn.Identity):
             macs += cin * cout * v
-    if model.part_means is not None:  # the per-part means (the plain joint mean is not counted)
-        macs += model.readout_dim * v
+    if model.part_means is not None:  # the per-part (and side) means (the plain joint mean is not counted)
+        macs += model.feature_dim * model.part_means.shape[1] * v
     if model.config.readout == "joints_meanmax":  # the maximum over joints (comparisons, as MACs)
         macs += model.feature_dim * v
     if model.pool.gate is not None:  # the gate reweights the whole window every step

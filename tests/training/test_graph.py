@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from skelapp.core.layouts import CANONICAL
-from skelapp.training.graph import BODY_PARTS, graph_partitions, hop_distances, part_joint_indices
+from skelapp.training.graph import (
+    BODY_PARTS,
+    graph_partitions,
+    hop_distances,
+    lateral_part_sides,
+    part_joint_indices,
+)
 
 
 def test_hop_distances_count_the_bones_between_two_joints() -> None:
@@ -49,3 +55,17 @@ def test_body_parts_name_canonical_joints_and_cover_the_limbs() -> None:
     flip = CANONICAL.flip_index
     for idx in indices:
         assert sorted(flip[idx]) == sorted(idx)  # mirror-symmetric
+
+
+def test_lateral_part_sides_split_the_sided_parts_into_mirror_images() -> None:
+    """Hands, arms, legs and feet (not head or hips) split into their left and right joints, which
+    a mirror image swaps."""
+    sides = lateral_part_sides()
+    sided = [name for name, joints in BODY_PARTS.items() if all("_" in j for j in joints)]
+    assert sided == ["hands", "arms", "legs", "feet"] and len(sides) == 4
+    flip = CANONICAL.flip_index
+    for name, (left, right) in zip(sided, sides, strict=True):
+        names = [CANONICAL.joint_names[i] for i in left + right]
+        assert sorted(names) == sorted(BODY_PARTS[name])
+        assert all(n.endswith("_left") for n in names[: len(left)]) and len(left) == len(right) == 2
+        assert list(flip[left]) == right and list(flip[right]) == left

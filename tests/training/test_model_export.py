@@ -14,7 +14,7 @@ from skelapp.core.layouts import CANONICAL
 from skelapp.core.normalize import FeatureConfig, mirror_features
 from skelapp.core.recognizer import StreamingRecognizer
 from skelapp.training.export import export_onnx, make_test_model, read_metadata
-from skelapp.training.graph import BODY_PARTS, part_joint_indices
+from skelapp.training.graph import BODY_PARTS, lateral_part_sides, part_joint_indices
 from skelapp.training.layers import GraphConv, PointwiseConv
 from skelapp.training.model import CausalSTGCN, EnsembleSTGCN, ModelConfig, receptive_field, streaming_macs
 from skelapp.training.window_pool import CausalWindowPool
@@ -41,7 +41,7 @@ VARIANTS = [
     {"stream": "joint"}, {"stream": "joint_bone"}, {"graph_groups": 8}, {"window_pool": "meanmax"},
     {"window_pool": "gated"}, {"tcn": "multiscale"}, {"dynamic_graph": 4}, {"drop_joints": 0.2},
     {"readout": "parts"}, {"readout": "parts", "window_pool": "gated"}, {"readout": "joints_meanmax"},
-    {"graph_hops": 3}, {"joint_embedding": True}, {"drop_path": 0.3},
+    {"graph_hops": 3}, {"joint_embedding": True}, {"drop_path": 0.3}, {"readout": "parts_lateral"},
 ]
 
 
@@ -454,6 +454,43 @@ def test_parts_readout_classifies_the_windowed_means_of_each_body_part() -> None
         CausalSTGCN(ModelConfig(readout="head"))
     old = {k: v for k, v in m.config.to_dict().items() if k != "readout"}
     assert ModelConfig.from_dict(old).readout == "joints"
+
+
+def test_lateral_readout_adds_how_differently_the_two_sides_move() -> None:
+    """readout "parts_lateral": the six part means, then for hands, arms, legs and feet the
+    absolute difference of the left and right joints' means (by hand from the last block's map),
+    which a mirror image of the map (left and right joints swapped) leaves as it is, while one
+    side moving alone changes it."""
+    m = _random_model(15, window=16, readout="parts_lateral").eval()
+    parts, sides = part_joint_indices(), lateral_part_sides()
+    assert m.readout_dim == (len(parts) + len(sides)) * m.feature_dim == m.fc.in_features
+    x = torch.randn(1, 25, 20, 6)
+    with torch.no_grad():
+        logits, fmap = m.forward_offline(x)
+
+        def per_frame(f: torch.Tensor) -> torch.Tensor:  # (1, C * 10, T)
+            means = [f[..., idx].mean(dim=3) for idx in parts]
+            diffs = [(f[..., left].mean(dim=3) - f[..., right].mean(dim=3)).abs() for left, right in sides]
+            return torch.cat(means + diffs, dim=1)
+
+        pf = per_frame(fmap)
+        for t in (0, 7, 24):
+            pooled = pf[:, :, max(0, t - 15) : t + 1].mean(dim=2)
+            assert torch.allclose(logits[:, t], m.fc(pooled), atol=1e-5)
+        mirrored = fmap[..., torch.from_numpy(CANONICAL.flip_index.astype(np.int64))]
+        assert torch.allclose(m.head(mirrored, m.initial_states(1)[-1])[0], logits, atol=1e-5)
+        # both hands' activations up by 1, or the left one's by 2: the same "hands" mean, which
+        # the "parts" readout alone cannot tell apart; this one can
+        both, one = fmap.clone(), fmap.clone()
+        both[..., [CANONICAL.index("hand_left"), CANONICAL.index("hand_right")]] += 1.0
+        one[..., CANONICAL.index("hand_left")] += 2.0
+        plain = _random_model(15, window=16, readout="parts").eval()
+        state = plain.initial_states(1)[-1]
+        assert torch.allclose(plain.head(both, state)[0], plain.head(one, state)[0], atol=1e-5)
+        state = m.initial_states(1)[-1]
+        assert (m.head(both, state)[0] - m.head(one, state)[0]).abs().amax() > 1e-2
+    assert streaming_macs(m) - streaming_macs(_random_model(15, window=16)) == (
+        (m.readout_dim - m.feature_dim) * m.config.num_classes + m.feature_dim * 14 * 20)
 
 
 def test_ensemble_averages_probabilities_and_streams(tmp_path) -> None:
