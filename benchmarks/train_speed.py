@@ -57,7 +57,8 @@ def padding(dataset: str, data: str, cache_dir: str, features: dict) -> dict:
     from skelapp.core.normalize import FeatureConfig
     from skelapp.training.augment import BATCHINGS, AugmentConfig
     from skelapp.training.data import BucketBatchSampler, ClipDataset
-    from skelapp.training.datasets import load_dataset, split_indices
+    from skelapp.training.datasets import load_dataset
+    from skelapp.training.splits import split_indices
     from skelapp.training.train import TrainConfig
 
     recipe = TrainConfig()

@@ -18,9 +18,10 @@ import json
 import numpy as np
 
 from skelapp.core.recognizer import softmax
-from skelapp.training.datasets import load_dataset, protocol_clips, resolve_protocol, split_indices
+from skelapp.training.datasets import load_dataset
 from skelapp.training.evaluate import model_feature_config, per_frame_logits
 from skelapp.training.metrics import score
+from skelapp.training.splits import protocol_clips, resolve_protocol, split_indices
 
 
 def running_mean(p: np.ndarray) -> np.ndarray:

@@ -11,8 +11,9 @@ import torch
 from skelapp.core.recognizer import ModelError
 
 from .choices import SELF_SUPERVISED
-from .datasets import ClipSet, resolve_protocol
+from .datasets import ClipSet
 from .model import CausalSTGCN, EnsembleSTGCN, ModelConfig
+from .splits import resolve_protocol
 
 if TYPE_CHECKING:
     from .train import TrainConfig

@@ -248,7 +248,8 @@ def export_main(argv: list[str] | None = None) -> int:
     fcfg = FeatureConfig.from_dict(meta["feature_config"])
     clips = None
     if a.data:
-        from .datasets import load_dataset, protocol_clips, split_indices
+        from .datasets import load_dataset
+        from .splits import protocol_clips, split_indices
 
         protocol = meta.get("train_config", {}).get("protocol")
         cs = load_dataset(meta["dataset"], a.data, a.cache_dir, fcfg, progress=False)

@@ -13,10 +13,11 @@ from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 
 from .copies import training_copies
-from .datasets import ClipSet, load_dataset, protocol_clips, resolve_protocol, split_indices
+from .datasets import ClipSet, load_dataset
 from .holdout import training_split
 from .metrics import score, unseen_score
 from .report import model_name, write_model_card
+from .splits import protocol_clips, resolve_protocol, split_indices
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .datasets import ClipSet, validation_split
+from .datasets import ClipSet
 from .label_fixes import fix_training_labels, load_label_fixes
+from .splits import validation_split
 
 
 def training_split(clips: ClipSet, train: np.ndarray, label_fixes: str | None, val_fraction: float,

@@ -49,8 +49,9 @@ class ModelConfig:
     dilations: tuple[int, ...] = (1, 1, 2, 2, 4, 4)
     kernel: int = 5
     window: int = 64  # frames averaged by the causal classifier window
-    # over the window: "mean", "meanmax" (mean and max side by side) or "gated" (a learned per-frame
-    # weight, so the classifier can discount frames such as the return to rest; see CausalWindowPool)
+    # over the window: "mean", "meanmax" (mean and max side by side), "gated" (a learned per-frame
+    # weight, so the classifier can discount frames such as the return to rest) or "mean_recent"
+    # (the mean and the mean of the window's newer half side by side; see CausalWindowPool)
     window_pool: str = "mean"
     # what the window pool reads per frame: "joints" (the last block's map averaged over all joints)
     # or "parts" (averaged over each of BODY_PARTS, side by side: len(BODY_PARTS) times the channels)
@@ -158,8 +159,9 @@ class CausalSTGCN(nn.Module):
         self.readout_dim = cin * {"joints": 1, "joints_meanmax": 2, "parts": len(BODY_PARTS),
                                   "parts_lateral": len(BODY_PARTS) + len(sides)}[cfg.readout]
         self.pool = CausalWindowPool(cfg.window, with_max=cfg.window_pool == "meanmax",
-                                     channels=self.readout_dim, gated=cfg.window_pool == "gated")
-        self.fc = nn.Linear(self.readout_dim * (2 if self.pool.with_max else 1), cfg.num_classes)
+                                     channels=self.readout_dim, gated=cfg.window_pool == "gated",
+                                     recent=cfg.window // 2 if cfg.window_pool == "mean_recent" else 0)
+        self.fc = nn.Linear(self.readout_dim * self.pool.outputs_per_channel, cfg.num_classes)
         parents = torch.from_numpy(CANONICAL.parents.astype(np.int64))
         self.register_buffer("parents", parents, persistent=False)
 

@@ -25,15 +25,7 @@ from .checkpoints import init_from, load_teacher
 from .choices import MASK_TARGETS, MIXES, OBJECTIVES, SELF_SUPERVISED
 from .copies import training_copies
 from .data import BucketBatchSampler, ClipDataset, pad_collate
-from .datasets import (
-    ClipSet,
-    DatasetError,
-    load_dataset,
-    load_missing_list,
-    protocol_clips,
-    split_indices,
-    with_cotraining,
-)
+from .datasets import ClipSet, DatasetError, load_dataset, load_missing_list, with_cotraining
 from .holdout import training_split
 from .label_fixes import fix_training_labels, load_label_fixes
 from .losses import (
@@ -53,6 +45,7 @@ from .optim import (
     weight_average,
 )
 from .precision import resolve_precision
+from .splits import protocol_clips, split_indices
 from .step import TrainingStep
 from .text import class_text_embeddings, description_file
 

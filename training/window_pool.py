@@ -16,23 +16,28 @@ def window_sums(z: Tensor, window: int) -> Tensor:
     return cum[:, :, window:] - cum[:, :, : cum.shape[2] - window]
 
 
-WINDOW_POOLS = ("mean", "meanmax", "gated")
+WINDOW_POOLS = ("mean", "meanmax", "gated", "mean_recent")
 
 
 class CausalWindowPool(nn.Module):
     """Mean of the last ``window`` frames of ``(B, C, T)``, dividing by the valid frame count;
-    with ``with_max`` also their max, concatenated: ``(B, 2C, T)``; with ``gated`` a weighted mean
-    instead, each frame weighted by ``sigmoid(g . x_t + b)`` (learned; ``g = 0, b = 0`` at
-    initialisation, which is the plain mean).
+    with ``with_max`` also their max, concatenated: ``(B, 2C, T)``; with ``recent`` r > 0 also the
+    mean of the last r frames only (``(B, 2C, T)``: the window's older and newer part can differ,
+    so the classifier sees which came first); with ``gated`` a weighted mean instead, each frame
+    weighted by ``sigmoid(g . x_t + b)`` (learned; ``g = 0, b = 0`` at initialisation, which is the
+    plain mean).
 
     State ``(B, C + 1, window - 1)``: the previous frames plus a validity channel (0 = before
     the stream started; such frames count in neither the mean nor the max)."""
 
-    def __init__(self, window: int, with_max: bool = False, channels: int = 0, gated: bool = False) -> None:
+    def __init__(self, window: int, with_max: bool = False, channels: int = 0, gated: bool = False,
+                 recent: int = 0) -> None:
         super().__init__()
-        if with_max and gated:
-            raise ValueError("a window pool is either with_max or gated, not both")
-        self.window, self.with_max = window, with_max
+        if with_max + gated + (recent > 0) > 1:
+            raise ValueError("a window pool is at most one of with_max, gated or recent")
+        if not 0 <= recent < window:
+            raise ValueError(f"recent is a number of frames below the window ({window}), got {recent!r}")
+        self.window, self.with_max, self.recent = window, with_max, recent
         self.gate = nn.Conv1d(channels, 1, 1) if gated else None
         if self.gate is not None:
             nn.init.zeros_(self.gate.weight)
@@ -50,7 +55,15 @@ class CausalWindowPool(nn.Module):
             return sums[:, :-1] / sums[:, -1:], new_state
         sums = window_sums(full, self.window)
         out = sums[:, :-1] / sums[:, -1:]
+        if self.recent:  # the newest frame is always valid: no empty sums
+            last = window_sums(full, self.recent)[:, :, -out.shape[2] :]
+            out = torch.cat([out, last[:, :-1] / last[:, -1:]], dim=1)
         if self.with_max:
             values = torch.where(full[:, -1:] > 0, full[:, :-1], torch.full_like(full[:, :-1], -1e4))
             out = torch.cat([out, F.max_pool1d(values, self.window, stride=1)], dim=1)
         return out, new_state
+
+    @property
+    def outputs_per_channel(self) -> int:
+        """Values per input channel: 2 with ``with_max`` or ``recent``, else 1."""
+        return 2 if self.with_max or self.recent else 1

@@ -18,9 +18,10 @@ from skelapp.core.recognizer import ModelError, StreamingRecognizer
 from skelapp.training.checkpoints import load_checkpoint, load_ensemble, load_teacher
 from skelapp.training.cli import evaluate_main, export_main, train_main
 from skelapp.training.data import pad_collate
-from skelapp.training.datasets import load_dataset, split_indices
+from skelapp.training.datasets import load_dataset
 from skelapp.training.losses import distillation_loss, prefix_weights
 from skelapp.training.optim import make_optimizer
+from skelapp.training.splits import split_indices
 from skelapp.training.train import TrainConfig, train
 
 

@@ -12,8 +12,9 @@ from _helpers import train_small
 
 from skelapp.training.cli import evaluate_main, export_main
 from skelapp.training.copies import clip_fingerprint, training_copies
-from skelapp.training.datasets import load_dataset, split_indices
+from skelapp.training.datasets import load_dataset
 from skelapp.training.metrics import score, unseen_score
+from skelapp.training.splits import split_indices
 
 
 @pytest.fixture()

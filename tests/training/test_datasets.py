@@ -17,18 +17,20 @@ from skelapp.core.ntu_skeleton import write_ntu_skeleton
 from skelapp.core.skeleton import SkeletonSequence
 from skelapp.training import datasets
 from skelapp.training.datasets import (
-    MSR_ACTION_SETS,
     MSR_LABELS,
     DatasetError,
-    instance_key,
     load_dataset,
     load_missing_list,
     prepare,
-    protocol_clips,
     scan,
+    with_cotraining,
+)
+from skelapp.training.splits import (
+    MSR_ACTION_SETS,
+    instance_key,
+    protocol_clips,
     split_indices,
     validation_split,
-    with_cotraining,
 )
 
 

@@ -12,8 +12,9 @@ from _helpers import train_small
 from skelapp.core.conversion import to_canonical
 from skelapp.core.normalize import HIP
 from skelapp.core.nw_ucla import read_nw_ucla
-from skelapp.training.datasets import DatasetError, load_dataset, split_indices
+from skelapp.training.datasets import DatasetError, load_dataset
 from skelapp.training.label_fixes import fix_training_labels, load_label_fixes
+from skelapp.training.splits import split_indices
 
 
 def test_bundled_fixes_parse_and_none_means_none(tmp_path) -> None:

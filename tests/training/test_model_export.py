@@ -42,6 +42,7 @@ VARIANTS = [
     {"window_pool": "gated"}, {"tcn": "multiscale"}, {"dynamic_graph": 4}, {"drop_joints": 0.2},
     {"readout": "parts"}, {"readout": "parts", "window_pool": "gated"}, {"readout": "joints_meanmax"},
     {"graph_hops": 3}, {"joint_embedding": True}, {"drop_path": 0.3}, {"readout": "parts_lateral"},
+    {"readout": "parts", "window_pool": "mean_recent"},
 ]
 
 
@@ -421,7 +422,7 @@ def test_gated_window_is_a_learned_weighted_mean_of_frames_since_the_stream_star
     m = _random_model(13, window=16, window_pool="gated")
     assert m.fc.in_features == m.feature_dim
     assert streaming_macs(m) - streaming_macs(_random_model(13, window=16)) == 16 * m.feature_dim
-    with pytest.raises(ValueError, match="either with_max or gated"):
+    with pytest.raises(ValueError, match="at most one of with_max, gated or recent"):
         CausalWindowPool(4, with_max=True, channels=3, gated=True)
 
 

@@ -12,8 +12,9 @@ import numpy as np
 from _helpers import SMALL
 
 from skelapp.training.cli import train_main
-from skelapp.training.datasets import load_dataset, split_indices
+from skelapp.training.datasets import load_dataset
 from skelapp.training.evaluate import evaluate, model_feature_config, per_frame_logits
+from skelapp.training.splits import split_indices
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "readout_check.py"
 
