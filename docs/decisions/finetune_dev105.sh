@@ -3,11 +3,13 @@
 # command if it is missing): the shipped dev fine-tune (50 epochs, fp32) with MODEL, seeds 7-9, all
 # three at once, one thread each, into runs/RULE/PREFIX_s{7,8,9}; dev105's fp32 arm is the base.
 # Resumable: a run whose result.json exists is kept, one with a last.pt continues (--resume).
-#   usage (repo root): bash docs/decisions/finetune_dev105.sh RULE PREFIX MODEL_JSON [DATA]
-# (dev106.sh and dev107.sh call it; their runs were made by the same commands, written out.)
+#   usage (repo root): bash docs/decisions/finetune_dev105.sh RULE PREFIX MODEL_JSON [DATA [TRAIN_ARGS...]]
+# (TRAIN_ARGS: more `skelapp train` options for the fine-tunes, e.g. --lr 0.002.)
+# (dev106.sh, dev107.sh and dev108.sh call it; their runs were made by the same commands, written out.)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 RULE="$1" PREFIX="$2" MODEL="$3" DATA="${4:-../shared/data}"
+EXTRA=("${@:5}")
 R=runs/$RULE PRE=runs/dev105/pre_fp32
 if [ -f .venv/bin/activate ]; then . .venv/bin/activate; fi
 mkdir -p "$R" runs/dev105
@@ -21,7 +23,7 @@ fi
 one() {  # one SEED
   [ -f "$R/${PREFIX}_s$1/result.json" ] && return 0
   skelapp train "${COMMON[@]}" --threads 1 --init "$PRE/last.pt" --resume --epochs 50 \
-    --model "$MODEL" --seed "$1" --out "$R/${PREFIX}_s$1" >> "$R/${PREFIX}_s$1.log" 2>&1
+    --model "$MODEL" ${EXTRA[@]+"${EXTRA[@]}"} --seed "$1" --out "$R/${PREFIX}_s$1" >> "$R/${PREFIX}_s$1.log" 2>&1
 }
 echo "fine-tunes start $(date)"
 for s in 7 8 9; do
