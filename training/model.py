@@ -140,18 +140,16 @@ class CausalSTGCN(nn.Module):
         self.joint_embed = (nn.Parameter(torch.zeros(1, cfg.channels[0], 1, cfg.num_joints))
                             if cfg.joint_embedding else None)
         # readout "parts": a (V, P) matrix averaging each body part's joints ("parts_lateral": then
-        # each sided part's left joints, then its right joints); "joints": none (the mean)
-        groups, sides = [], []
-        if cfg.readout in ("parts", "parts_lateral"):
-            groups = part_joint_indices()
-        if cfg.readout == "parts_lateral":
-            sides = lateral_part_sides()
-            groups += [left for left, _ in sides] + [right for _, right in sides]
+        # one column per sided part, its left joints' mean minus its right joints'); "joints": none
+        groups = part_joint_indices() if cfg.readout in ("parts", "parts_lateral") else []
+        sides = lateral_part_sides() if cfg.readout == "parts_lateral" else []
         part_means = None
         if groups:
-            part_means = torch.zeros(cfg.num_joints, len(groups))
+            part_means = torch.zeros(cfg.num_joints, len(groups) + len(sides))
             for k, joints in enumerate(groups):
                 part_means[joints, k] = 1.0 / len(joints)
+            for k, (left, right) in enumerate(sides, start=len(groups)):
+                part_means[left, k], part_means[right, k] = 1.0 / len(left), -1.0 / len(right)
         self.register_buffer("part_means", part_means, persistent=False)
         self.feature_dim = cin  # channels per joint (what language supervision pools)
         # channels per frame that the window pool reads: C per joint mean, part mean (and side
@@ -211,11 +209,10 @@ class CausalSTGCN(nn.Module):
         """Joint- (or part-) pooled map -> windowed mean -> per-frame logits ``(B, T, K)``."""
         if self.part_means is not None:
             b, _, t, _ = fmap.shape
-            per_frame = torch.matmul(fmap, self.part_means)  # (B, C, T, P [+ 2 L sides])
+            per_frame = torch.matmul(fmap, self.part_means)  # (B, C, T, P [+ L side differences])
             if self.config.readout == "parts_lateral":
-                p, sides = len(BODY_PARTS), per_frame[..., len(BODY_PARTS):]
-                half = sides.shape[3] // 2
-                per_frame = torch.cat([per_frame[..., :p], (sides[..., :half] - sides[..., half:]).abs()], 3)
+                p = len(BODY_PARTS)
+                per_frame = torch.cat([per_frame[..., :p], per_frame[..., p:].abs()], 3)
             per_frame = per_frame.permute(0, 3, 1, 2).reshape(b, self.readout_dim, t)  # part-major
         elif self.config.readout == "joints_meanmax":
             per_frame = torch.cat([fmap.mean(dim=3), fmap.amax(dim=3)], dim=1)  # (B, 2C, T)
@@ -334,7 +331,7 @@ def streaming_macs(model: CausalSTGCN | EnsembleSTGCN) -> int:
         macs += b.tcn.macs_per_joint() * v  # temporal conv
         if not isinstance(b.res, nn.Identity):
             macs += cin * cout * v
-    if model.part_means is not None:  # the per-part (and side) means (the plain joint mean is not counted)
+    if model.part_means is not None:  # part means (and side differences); the plain joint mean is not counted
         macs += model.feature_dim * model.part_means.shape[1] * v
     if model.config.readout == "joints_meanmax":  # the maximum over joints (comparisons, as MACs)
         macs += model.feature_dim * v
