@@ -12,8 +12,18 @@ def window_sums(z: Tensor, window: int) -> Tensor:
     at ``t`` summing frames ``t .. t + window - 1``. The same as ``window * avg_pool1d(z, window,
     stride=1)`` up to float rounding, from a cumulative sum: O(L) instead of O(L * window) (the
     pool was 6 % of a training step with a 64-frame window)."""
-    cum = F.pad(torch.cumsum(z, dim=2), (1, 0))
-    return cum[:, :, window:] - cum[:, :, : cum.shape[2] - window]
+    return sums_from_running(running_sums(z), window)
+
+
+def running_sums(z: Tensor) -> Tensor:
+    """Cumulative sums over the frames of ``(B, C, L)`` after a leading zero: ``(B, C, L + 1)``."""
+    return F.pad(torch.cumsum(z, dim=2), (1, 0))
+
+
+def sums_from_running(running: Tensor, window: int) -> Tensor:
+    """:func:`window_sums` of the clip whose :func:`running_sums` are *running* (one cumulative sum
+    serves several window lengths)."""
+    return running[:, :, window:] - running[:, :, : running.shape[2] - window]
 
 
 WINDOW_POOLS = ("mean", "meanmax", "gated", "mean_recent")
@@ -53,10 +63,11 @@ class CausalWindowPool(nn.Module):
             weight = torch.sigmoid(self.gate(full[:, :-1]).clamp(-15.0, 15.0)) * full[:, -1:]
             sums = window_sums(torch.cat([full[:, :-1] * weight, weight], dim=1), self.window)
             return sums[:, :-1] / sums[:, -1:], new_state
-        sums = window_sums(full, self.window)
+        running = running_sums(full)
+        sums = sums_from_running(running, self.window)
         out = sums[:, :-1] / sums[:, -1:]
         if self.recent:  # the newest frame is always valid: no empty sums
-            last = window_sums(full, self.recent)[:, :, -out.shape[2] :]
+            last = sums_from_running(running, self.recent)[:, :, -out.shape[2] :]
             out = torch.cat([out, last[:, :-1] / last[:, -1:]], dim=1)
         if self.with_max:
             values = torch.where(full[:, -1:] > 0, full[:, :-1], torch.full_like(full[:, :-1], -1e4))
