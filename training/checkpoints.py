@@ -19,10 +19,25 @@ if TYPE_CHECKING:
     from .train import TrainConfig
 
 
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    """The saved dictionary of a training checkpoint (``last.pt``, ``best.pt``, a soup); a missing,
+    unreadable or foreign file is a ModelError that names it."""
+    try:
+        ck = torch.load(path, map_location=map_location, weights_only=False)
+    except FileNotFoundError:
+        raise ModelError(f"checkpoint not found: {path}") from None
+    except Exception as e:  # pickle, zip and torch each raise their own
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelError(f"{path}: not a readable training checkpoint ({first})") from None
+    if not isinstance(ck, dict) or not {"model", "meta"} <= ck.keys():
+        raise ModelError(f"{path}: not a skelapp training checkpoint (expected its 'model' and 'meta')")
+    return ck
+
+
 def init_from(model: CausalSTGCN, path: str | Path) -> int:
     """Copy the weights of checkpoint *path* whose names and shapes match *model* (transfer from
     another dataset: the classifier of a different class count is left as initialised)."""
-    ck = torch.load(path, map_location="cpu", weights_only=False)
+    ck = read_checkpoint(path)
     src = ck["meta"]["model_config"]
     pretrained = ck["meta"].get("objective") in SELF_SUPERVISED  # its classifier is as initialised: skip it
     theirs = (src.get("stream", "joint"), src["in_channels"])
@@ -38,11 +53,20 @@ def init_from(model: CausalSTGCN, path: str | Path) -> int:
     return len(take)
 
 
+def test_splits_seen(path: str | Path) -> list[str]:
+    """Datasets whose test clips checkpoint *path*'s weights were trained on (co-training with
+    ``cotrain_split`` "all", or an ``init`` that was); none for a missing *path* ("")."""
+    if not path:
+        return []
+    ck = read_checkpoint(path)
+    return list(ck["meta"].get("test_splits_seen", []))
+
+
 def load_checkpoint(path: str | Path, cotrained: bool = False) -> tuple[CausalSTGCN, dict]:
     """Model (eval mode, CPU) and metadata from a ``best.pt`` / ``last.pt`` checkpoint; a co-trained
     run's model keeps its own dataset's classes (``meta["labels"]``) only, unless *cotrained*: then
     its co-trained datasets' classes too (``meta["cotrain_labels"]``, after them)."""
-    ck = torch.load(path, map_location="cpu", weights_only=False)
+    ck = read_checkpoint(path)
     if ck["meta"].get("objective") in SELF_SUPERVISED:
         raise ModelError(f"{path} is a self-supervised ({ck['meta']['objective']}) checkpoint: its "
                          f"classifier was never trained. Fine-tune it first "

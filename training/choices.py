@@ -9,3 +9,4 @@ MIXES = ("none", "parts", "mixup")  # batch mixing, see mixing.py
 OBJECTIVES = ("classify", "masked", "contrastive")
 SELF_SUPERVISED = ("masked", "contrastive")  # no labels read, no classifier trained, no test score
 MASK_TARGETS = ("all", "motion")  # masked: every input channel of the hidden joints, or their velocities
+COTRAIN_SPLITS = ("train", "all")  # co-trained datasets: their standard training split, or every clip

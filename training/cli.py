@@ -7,7 +7,7 @@ import json
 import sys
 
 from .augment import BATCHINGS
-from .choices import MASK_TARGETS, MIXES, OBJECTIVES, OPTIMIZERS, SELF_SUPERVISED, STREAMS
+from .choices import COTRAIN_SPLITS, MASK_TARGETS, MIXES, OBJECTIVES, OPTIMIZERS, SELF_SUPERVISED, STREAMS
 from .datasets import DATASETS
 from .precision import PRECISIONS
 
@@ -111,6 +111,10 @@ def train_main(argv: list[str] | None = None) -> int:
     p.add_argument("--cotrain", nargs="+", default=[], choices=DATASETS, metavar="DATASET",
                    help="also train on these datasets' standard training splits (read from --data), under "
                         "their own classes; the saved model predicts --dataset's classes only")
+    p.add_argument("--cotrain-split", choices=COTRAIN_SPLITS, default="train",
+                   help="which clips of the --cotrain datasets: their standard training split, or all of "
+                        "them (test split too: the checkpoint records it, and no run on those datasets may "
+                        "start from it, or from a run that started from it)")
     p.add_argument("--mix", choices=MIXES, default="none",
                    help="batch mixing: a body part from another clip of the batch (parts) or the whole "
                         "clip blended (mixup), the partner's label weighted alike (training/mixing.py)")
@@ -167,7 +171,8 @@ def train_main(argv: list[str] | None = None) -> int:
         features=a.features, select=a.select, ntu_missing=a.ntu_missing, label_fixes=a.label_fixes,
         init=a.init,
         teacher=a.teacher, distill_weight=a.distill_weight, distill_temperature=a.distill_temperature,
-        ema_epochs=a.ema_epochs, cotrain=a.cotrain, mix=a.mix, mix_prob=a.mix_prob, mix_alpha=a.mix_alpha,
+        ema_epochs=a.ema_epochs, cotrain=a.cotrain, cotrain_split=a.cotrain_split,
+        mix=a.mix, mix_prob=a.mix_prob, mix_alpha=a.mix_alpha,
         forecast_weight=a.forecast, objective=a.objective, mask_ratio=a.mask_ratio, mask_span=a.mask_span,
         mask_target=a.mask_target, mask_decoder=a.mask_decoder,
     )

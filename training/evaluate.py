@@ -66,9 +66,9 @@ def model_metadata(path: str | Path) -> dict[str, str]:
     """A model's skelapp metadata: the ONNX file's props, or the same keys built from a checkpoint."""
     if str(path).endswith(".onnx"):
         return open_model(path).meta
-    import torch  # a checkpoint's metadata without building its model
+    from .checkpoints import read_checkpoint  # a checkpoint's metadata without building its model
 
-    return _checkpoint_props(torch.load(path, map_location="cpu", weights_only=False)["meta"])
+    return _checkpoint_props(read_checkpoint(path)["meta"])
 
 
 def model_feature_config(path: str | Path, meta: dict[str, str] | None = None) -> FeatureConfig:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from .checkpoints import read_checkpoint
 from .choices import OPTIMIZERS
 from .model import CausalSTGCN
 
@@ -81,7 +82,7 @@ def init_anchors(model: CausalSTGCN, path: str | Path) -> dict[int, torch.Tensor
     """The values in checkpoint *path* of *model*'s backbone parameters (all but the classifier) that
     it holds with the same name and shape, keyed by the parameter's ``id``: where ``decay_to_init``
     pulls them."""
-    theirs = torch.load(path, map_location="cpu", weights_only=False)["model"]
+    theirs = read_checkpoint(path)["model"]
     return {id(p): theirs[name].to(p.device, p.dtype).clone() for name, p in model.named_parameters()
             if not name.startswith("fc.") and name in theirs and theirs[name].shape == p.shape}
 

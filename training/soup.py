@@ -19,6 +19,7 @@ from tqdm import tqdm
 from skelapp.core.recognizer import ModelError
 
 from .augment import AugmentConfig
+from .checkpoints import read_checkpoint
 from .choices import SELF_SUPERVISED
 from .model import CausalSTGCN, ModelConfig
 from .train import (
@@ -32,8 +33,8 @@ from .train import (
 
 # what members must share: the same network reading the same clips (their seeds may differ)
 SHARED_META = ("dataset", "model_config", "feature_config", "labels", "augment")
-SHARED_TRAINING = ("protocol", "cotrain", "init", "label_fixes", "ntu_missing", "val_fraction",
-                   "batch_size", "batching", "objective")
+SHARED_TRAINING = ("protocol", "cotrain", "cotrain_split", "init", "label_fixes", "ntu_missing",
+                   "val_fraction", "batch_size", "batching", "objective")
 
 
 def check_members(paths: list[str], checkpoints: list[dict]) -> None:
@@ -99,7 +100,7 @@ def soup(paths: list[str], data: str, out: str | Path, cache_dir: str = "runs/ca
     """Average the checkpoints *paths* (fine-tunes of one pretraining), measure BatchNorm statistics
     on their training clips (read from *data*), score the test split of their protocol; writes
     ``out/last.pt`` (loadable like a run's checkpoint) and ``out/result.json``; returns the result."""
-    checkpoints = [torch.load(p, map_location="cpu", weights_only=False) for p in paths]
+    checkpoints = [read_checkpoint(p) for p in paths]
     check_members(paths, checkpoints)
     meta = checkpoints[0]["meta"]
     known = {f.name for f in dataclasses.fields(TrainConfig)}

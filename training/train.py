@@ -21,8 +21,8 @@ from skelapp.core.normalize import FeatureConfig
 from skelapp.core.recognizer import ModelError
 
 from .augment import BATCHINGS, AugmentConfig
-from .checkpoints import init_from, load_teacher
-from .choices import MASK_TARGETS, MIXES, OBJECTIVES, SELF_SUPERVISED
+from .checkpoints import init_from, load_teacher, read_checkpoint, test_splits_seen
+from .choices import COTRAIN_SPLITS, MASK_TARGETS, MIXES, OBJECTIVES, SELF_SUPERVISED
 from .copies import training_copies
 from .data import BucketBatchSampler, ClipDataset, pad_collate
 from .datasets import ClipSet, DatasetError, load_dataset, load_missing_list, with_cotraining
@@ -112,6 +112,11 @@ class TrainConfig:
     # the network and the loss; checkpoints' metadata and everything that loads them (evaluation,
     # export) keep this dataset's classes only (see load_checkpoint)
     cotrain: list[str] = field(default_factory=list)
+    # which clips of the co-trained datasets: "train" (their standard training split) or "all" (their
+    # test split too). After "all", this run's weights have seen those test clips: the checkpoint
+    # records them (``meta["test_splits_seen"]``, inherited through ``init``), and no run on those
+    # datasets may start from it (a teacher shares its student's dataset, so it never co-trained with it)
+    cotrain_split: str = "train"
     # batch mixing (see mixing.py): "none", "parts" (body-part CutMix) or "mixup"; per-batch
     # probability, and mixup's Beta(alpha, alpha)
     mix: str = "none"
@@ -224,6 +229,8 @@ def run_data(cfg: TrainConfig, progress: bool = True, rank: int = 0, world: int 
         other = load_dataset(name, cfg.data, cfg.cache_dir, fcfg, progress=progress)
         other = protocol_clips(other)  # its standard protocol: train on its standard training split
         other_train = split_indices(other)[0]
+        if cfg.cotrain_split == "all":  # its test split too (recorded: meta["test_splits_seen"])
+            other_train = np.sort(np.concatenate(split_indices(other)))
         other, fixed = fix_training_labels(other, other_train, load_label_fixes(cfg.label_fixes))
         relabelled = relabelled + fixed  # co-trained clips are training clips too
         train_idx = np.concatenate([train_idx, len(clips) + np.arange(len(other_train))])
@@ -298,6 +305,16 @@ def check_settings(cfg: TrainConfig) -> None:
                             f"(0 to 1), alpha {cfg.mix_alpha} (> 0): out of range")
     if cfg.batching not in BATCHINGS:
         raise ValueError(f"unknown batching {cfg.batching!r}; use one of {', '.join(BATCHINGS)}")
+    if cfg.cotrain_split not in COTRAIN_SPLITS:
+        raise SettingsError(f"unknown co-training split {cfg.cotrain_split!r}; use one of "
+                            f"{', '.join(COTRAIN_SPLITS)}")
+    for role, path in [("--init", cfg.init)] * bool(cfg.init) + [("--teacher", t) for t in cfg.teacher]:
+        if not Path(path).is_file():
+            raise SettingsError(f"{role} {path}: no such checkpoint file")
+    if cfg.init and cfg.dataset in (seen := test_splits_seen(cfg.init)):
+        raise SettingsError(f"--init {cfg.init} was trained on {cfg.dataset}'s test split (co-trained with "
+                            f"it, split 'all': it saw {', '.join(seen)}); a {cfg.dataset} run cannot start "
+                            "from it without scoring clips it learned from")
 
 
 def loss_heads(cfg: TrainConfig, model: CausalSTGCN, data: RunData,
@@ -339,7 +356,7 @@ def restore(path: Path, device: torch.device, model: CausalSTGCN, ema: AveragedM
             heads: dict[str, torch.nn.Module | None]) -> tuple[int, list[dict], float]:
     """Load an interrupted run's ``last.pt`` (*path*) into its network, weight average, optimizer,
     schedule, loss heads and random state; returns (next epoch, history, best metric)."""
-    ck = torch.load(path, map_location=device, weights_only=False)
+    ck = read_checkpoint(path, device)
     if (ema is None) != (ck.get("ema_n") is None):
         raise ModelError(f"{path} was written {'with' if ema is None else 'without'} a weight "
                          f"average (--ema-epochs); resume with the run's own settings")
@@ -450,6 +467,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             "precision": precision, "objective": cfg.objective}
     if cfg.cotrain:  # the classifier's rows after this dataset's (dropped by load_checkpoint)
         meta["cotrain_labels"] = clips.labels[len(labels):]
+    seen = set(cfg.cotrain if cfg.cotrain_split == "all" else []) | set(test_splits_seen(cfg.init))
+    meta["test_splits_seen"] = sorted(seen)
     (out / "config.json").write_text(json.dumps(meta, indent=1))
     step = TrainingStep(net, model, opt, sched, params, device, precision, backbone_params, frozen_steps,
                         anchors, cfg.weight_decay, ema, teacher, cfg.mix, cfg.mix_prob, cfg.mix_alpha)
@@ -481,8 +500,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
                   "final_loss": history[-1]["loss"] if history else None, "history": history, "meta": meta}
         (out / "result.json").write_text(json.dumps(result, indent=1))
     elif rank == 0:
-        ck = torch.load(out / ("best.pt" if cfg.select == "val" else "last.pt"), map_location=device,
-                        weights_only=False)
+        ck = read_checkpoint(out / ("best.pt" if cfg.select == "val" else "last.pt"), device)
         model.load_state_dict(ck["model"])
         result = {"test": score_test_split(model, data, device), "epoch": ck["epoch"] + 1,
                   "select": cfg.select, "history": history, "meta": meta,

@@ -263,6 +263,43 @@ def test_cotraining_learns_both_datasets_and_saves_a_model_of_its_own_classes(ti
         assert msg in capsys.readouterr().err
 
 
+def test_cotraining_on_every_clip_is_recorded_and_guards_the_other_datasets_test(tiny_ucla, tiny_data,
+                                                                                  tmp_path, capsys) -> None:
+    """--cotrain-split all: every MSR clip (its even, test subjects too) joins the training clips; the
+    checkpoint records that it saw MSR's test split, a run started from it inherits the record, and
+    no MSR run may start from either (--init); NW-UCLA runs may."""
+    root, cache = str(tiny_data), str(tmp_path / "cache")
+    common = ["--data", root, "--model", SMALL, "--cache-dir", cache, "--quiet", "--no-lst", "--epochs", "1",
+              "--val-fraction", "0"]
+    every = tmp_path / "every"
+    assert train_main(["--dataset", "nw-ucla", *common, "--cotrain", "msr-action3d", "--cotrain-split", "all",
+                       "--out", str(every)]) == 0
+    meta = torch.load(every / "last.pt", weights_only=False)["meta"]
+    ucla_train = len(split_indices(load_dataset("nw-ucla", tiny_ucla, cache, progress=False))[0])
+    assert meta["split"]["train"] == ucla_train + 80  # MSR's subjects 1-4, 20 actions each
+    assert meta["test_splits_seen"] == ["msr-action3d"]
+    child = tmp_path / "child"
+    assert train_main(["--dataset", "nw-ucla", *common, "--init", str(every / "last.pt"),
+                       "--out", str(child)]) == 0
+    assert torch.load(child / "last.pt", weights_only=False)["meta"]["test_splits_seen"] == ["msr-action3d"]
+    usual = tmp_path / "usual"  # the default split: MSR's odd subjects only, nothing seen
+    assert train_main(["--dataset", "nw-ucla", *common, "--cotrain", "msr-action3d",
+                       "--out", str(usual)]) == 0
+    meta = torch.load(usual / "last.pt", weights_only=False)["meta"]
+    assert meta["split"]["train"] == ucla_train + 40 and meta["test_splits_seen"] == []
+    msr_ok = tmp_path / "msr_ok"
+    assert train_main(["--dataset", "msr-action3d", *common, "--cotrain", "nw-ucla", "--out", str(msr_ok),
+                       "--init", str(usual / "last.pt")]) == 0
+    capsys.readouterr()
+    for bad, msg in ((["--init", str(every / "last.pt")], "test split"),
+                     (["--init", str(child / "last.pt")], "test split"),
+                     (["--init", str(tmp_path / "missing.pt")], "no such checkpoint file")):
+        assert skelapp_main(["train", "--dataset", "msr-action3d", *common, *bad,
+                             "--out", str(tmp_path / "x")]) == 2
+        assert msg in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
 @pytest.mark.parametrize(("batching", "extra"),
                          [("raw", []), ("augmented", []), ("raw", ["--ema-epochs", "1"])])
 def test_a_crash_mid_epoch_resumes_as_if_never_interrupted(tiny_ucla, tmp_path, monkeypatch,

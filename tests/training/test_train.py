@@ -20,6 +20,9 @@ from skelapp.training.train import SettingsError, TrainConfig, check_settings, t
     ({"mix": "cutout"}, SettingsError, "mix 'cutout'"),
     ({"mix": "mixup", "mix_prob": 1.5}, SettingsError, "probability 1.5"),
     ({"batching": "sorted"}, ValueError, "unknown batching 'sorted'"),
+    ({"cotrain_split": "test"}, SettingsError, "unknown co-training split 'test'"),
+    ({"init": "no-such-run/last.pt"}, SettingsError, "--init no-such-run/last.pt: no such checkpoint file"),
+    ({"teacher": ["t.pt"]}, SettingsError, "--teacher t.pt: no such checkpoint file"),
 ])
 def test_refused_settings_leave_nothing_behind(tmp_path, overrides, error, message) -> None:
     out = tmp_path / "run"
@@ -51,3 +54,23 @@ def test_lst_only_where_labels_are_read() -> None:
     assert not uses_lst(TrainConfig(lst=False))
     assert not uses_lst(TrainConfig(objective="masked"))  # a pretraining reads no class texts
     assert not uses_lst(TrainConfig(objective="contrastive"))
+
+
+def test_a_file_that_is_not_a_training_checkpoint_is_named_in_one_clear_error(tmp_path) -> None:
+    """Corrupt bytes, another program's pickle or a missing file: a ModelError naming the file, for every
+    reader of checkpoints (evaluate, export, soup, --init, --resume)."""
+    import torch
+
+    from skelapp.core.recognizer import ModelError
+    from skelapp.training.checkpoints import read_checkpoint
+
+    garbage, foreign = tmp_path / "garbage.pt", tmp_path / "foreign.pt"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    for path, message in ((garbage, "garbage.pt: not a readable training checkpoint"),
+                          (foreign, "foreign.pt: not a skelapp training checkpoint"),
+                          (tmp_path / "gone.pt", "checkpoint not found: .*gone.pt")):
+        with pytest.raises(ModelError, match=message):
+            read_checkpoint(path)
+    torch.save({"model": {}, "meta": {"dataset": "nw-ucla"}}, foreign)
+    assert read_checkpoint(foreign)["meta"] == {"dataset": "nw-ucla"}
