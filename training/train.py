@@ -276,8 +276,10 @@ def uses_lst(cfg: TrainConfig) -> bool:
     return cfg.lst and cfg.objective not in SELF_SUPERVISED
 
 
-def check_settings(cfg: TrainConfig) -> None:
-    """Fail on settings that cannot train together, before anything is read or written."""
+def check_settings(cfg: TrainConfig) -> list[str]:
+    """Fail on settings that cannot train together, before anything is read or written; returns the
+    datasets whose test clips the run's weights will have trained on (``meta["test_splits_seen"]``:
+    its co-training with split "all", and its ``init``'s)."""
     if cfg.dataset in cfg.cotrain or len(set(cfg.cotrain)) < len(cfg.cotrain):
         raise DatasetError(f"co-train with other datasets, each once: {cfg.dataset} with {cfg.cotrain}")
     if cfg.objective not in OBJECTIVES:
@@ -311,10 +313,12 @@ def check_settings(cfg: TrainConfig) -> None:
     for role, path in [("--init", cfg.init)] * bool(cfg.init) + [("--teacher", t) for t in cfg.teacher]:
         if not Path(path).is_file():
             raise SettingsError(f"{role} {path}: no such checkpoint file")
-    if cfg.init and cfg.dataset in (seen := test_splits_seen(cfg.init)):
+    inherited = test_splits_seen(cfg.init)
+    if cfg.dataset in inherited:
         raise SettingsError(f"--init {cfg.init} was trained on {cfg.dataset}'s test split (co-trained with "
-                            f"it, split 'all': it saw {', '.join(seen)}); a {cfg.dataset} run cannot start "
-                            "from it without scoring clips it learned from")
+                            f"it, split 'all': it saw {', '.join(inherited)}); a {cfg.dataset} run cannot "
+                            "start from it without scoring clips it learned from")
+    return sorted(set(cfg.cotrain if cfg.cotrain_split == "all" else []) | set(inherited))
 
 
 def loss_heads(cfg: TrainConfig, model: CausalSTGCN, data: RunData,
@@ -406,7 +410,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
     """Train per *cfg*; writes ``last.pt``, ``best.pt`` (by validation), ``history.json`` and
     ``result.json`` (test split, best-on-validation weights) in ``cfg.out``. ``progress``: bars;
     ``log_epochs``: one JSON line per epoch on stdout (the record also goes to ``history.json``)."""
-    check_settings(cfg)
+    test_splits = check_settings(cfg)
     self_supervised = cfg.objective in SELF_SUPERVISED
     use_lst = uses_lst(cfg)
     rank, world, local = _dist()
@@ -467,8 +471,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True, log_epo
             "precision": precision, "objective": cfg.objective}
     if cfg.cotrain:  # the classifier's rows after this dataset's (dropped by load_checkpoint)
         meta["cotrain_labels"] = clips.labels[len(labels):]
-    seen = set(cfg.cotrain if cfg.cotrain_split == "all" else []) | set(test_splits_seen(cfg.init))
-    meta["test_splits_seen"] = sorted(seen)
+    meta["test_splits_seen"] = test_splits
     (out / "config.json").write_text(json.dumps(meta, indent=1))
     step = TrainingStep(net, model, opt, sched, params, device, precision, backbone_params, frozen_steps,
                         anchors, cfg.weight_decay, ema, teacher, cfg.mix, cfg.mix_prob, cfg.mix_alpha)
