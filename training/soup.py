@@ -49,13 +49,15 @@ def check_members(paths: list[str], checkpoints: list[dict]) -> None:
         raise ModelError(f"{paths[0]} was trained from random weights (no --init): a soup averages "
                          "fine-tunes that start from one pretraining; runs from different random starts "
                          "do not average")
+    defaults = dataclasses.asdict(TrainConfig())
     for path, ck in zip(paths[1:], checkpoints[1:], strict=True):
         meta = ck["meta"]
         for key in SHARED_META:
             if meta.get(key) != first.get(key):
                 raise ModelError(f"{path}: its {key} differs from {paths[0]}'s; soup members must share "
                                  f"{', '.join(SHARED_META)}")
-        ours, theirs = meta.get("train_config", {}), first.get("train_config", {})
+        # a setting added after a member was trained reads as its default (what that member ran)
+        ours, theirs = ({**defaults, **m.get("train_config", {})} for m in (meta, first))
         for key in SHARED_TRAINING:
             if ours.get(key) != theirs.get(key):
                 raise ModelError(f"{path}: --{key.replace('_', '-')} {ours.get(key)!r} differs from "

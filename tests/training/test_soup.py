@@ -11,9 +11,10 @@ from _helpers import small_model, train_small
 from torch.utils.data import DataLoader
 
 from skelapp.app.cli import main as skelapp_main
+from skelapp.core.recognizer import ModelError
 from skelapp.training.checkpoints import load_checkpoint
 from skelapp.training.data import pad_collate
-from skelapp.training.soup import average_weights, recompute_batch_norm
+from skelapp.training.soup import average_weights, check_members, recompute_batch_norm
 
 
 def test_average_is_the_mean_of_float_tensors_and_counters_come_from_the_first() -> None:
@@ -97,3 +98,17 @@ def test_members_that_do_not_share_a_pretraining_or_clips_are_refused(tiny_ucla,
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err, err
     assert not (tmp_path / "x").exists()  # nothing written for a refused soup
+
+
+def test_a_member_trained_before_a_setting_existed_reads_as_its_default() -> None:
+    """A checkpoint written before ``cotrain_split`` existed ran its default ("train"): it soups with
+    a newer member that ran "train", and is refused beside one that ran "all"."""
+    meta = {"dataset": "nw-ucla", "objective": "classify",
+            "train_config": {"init": "runs/pre/last.pt", "cotrain": ["msr-action3d"]}}
+    old = {"meta": meta}
+    new = {"meta": {**meta, "train_config": {**meta["train_config"], "cotrain_split": "train"}}}
+    every = {"meta": {**meta, "train_config": {**meta["train_config"], "cotrain_split": "all"}}}
+    check_members(["old.pt", "new.pt"], [old, new])
+    check_members(["new.pt", "old.pt"], [new, old])
+    with pytest.raises(ModelError, match="every.pt: --cotrain-split 'all' differs from old.pt's 'train'"):
+        check_members(["old.pt", "every.pt"], [old, every])
